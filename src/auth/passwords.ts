@@ -1,0 +1,70 @@
+/**
+ * Hashing and the rules for usernames and passwords. bcrypt's async functions run on libuv's
+ * thread pool, so a cost-12 hash (about a quarter of a second) never blocks other requests.
+ */
+import bcrypt from 'bcrypt';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+export const PASSWORD_MIN_BYTES = 8;
+/** bcrypt ignores everything after 72 bytes; refusing longer passwords beats truncating them. */
+export const PASSWORD_MAX_BYTES = 72;
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,20}$/;
+
+/** Names people could mistake for the site or the computer player (which plays under its own name). */
+const RESERVED_USERNAMES = new Set([
+  'admin', 'administrator', 'root', 'system', 'sysop', 'staff', 'support', 'moderator', 'mod',
+  'computer', 'ai', 'bot', 'robot', 'cpu', 'engine', 'server', 'official', 'anonymous', 'guest',
+  'deleted', 'deleted-user', 'deleted_user', 'nobody', 'null', 'undefined', 'me', 'you',
+  'login', 'logout', 'register', 'account', 'settings', 'lobby', 'games', 'users', 'leaderboard',
+]);
+
+export function isReservedUsername(username: string): boolean {
+  const name = username.toLowerCase();
+  return RESERVED_USERNAMES.has(name) || name.startsWith('computer');
+}
+
+let commonPasswords: Set<string> | undefined;
+
+/** About 49,000 leaked passwords from zxcvbn-ts's maintained dictionary, loaded on first use. */
+export function isCommonPassword(password: string): boolean {
+  commonPasswords ??= new Set(dictionary['passwords-common'].map((p) => String(p).toLowerCase()));
+  return commonPasswords.has(password.toLowerCase());
+}
+
+/** The first rule a new password breaks, as a sentence for the form, or null when it is fine. */
+export function passwordProblem(password: string, username: string): string | null {
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes < PASSWORD_MIN_BYTES) return `Password must be at least ${PASSWORD_MIN_BYTES} characters.`;
+  if (bytes > PASSWORD_MAX_BYTES) {
+    return `Password must be at most ${PASSWORD_MAX_BYTES} bytes (accented letters and emoji count as 2 to 4).`;
+  }
+  if (username.length > 0 && password.toLowerCase().includes(username.toLowerCase())) {
+    return 'Password must not contain your username.';
+  }
+  if (isCommonPassword(password)) return 'That password is too common. Choose one that is harder to guess.';
+  return null;
+}
+
+export function hashPassword(password: string, cost: number): Promise<string> {
+  return bcrypt.hash(password, cost);
+}
+
+export function verifyPassword(password: string, hash: string): Promise<boolean> {
+  return bcrypt.compare(password, hash);
+}
+
+const dummyHashes = new Map<number, Promise<string>>();
+
+/**
+ * A hash to compare against when the username does not exist, so that a failed login takes the
+ * same time whether or not the account is there.
+ */
+export function dummyHash(cost: number): Promise<string> {
+  let hash = dummyHashes.get(cost);
+  if (!hash) {
+    hash = bcrypt.hash('not a real password, only here to spend time', cost);
+    dummyHashes.set(cost, hash);
+  }
+  return hash;
+}

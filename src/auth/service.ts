@@ -1,0 +1,123 @@
+/**
+ * Accounts: register, log in, change password. Form bodies arrive as untrusted `unknown` and are
+ * checked here with zod; the route handlers only move data between HTTP and these functions.
+ */
+import type { Pool } from 'pg';
+import { z } from 'zod';
+import { dummyHash, hashPassword, isReservedUsername, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
+import { findAccountById, findAccountByUsername, insertAccount, recordLogin, updatePassword } from './store.js';
+
+export interface AuthDeps {
+  db: Pool;
+  bcryptCost: number;
+}
+
+export type FieldErrors = Record<string, string>;
+
+export type Outcome<T> = ({ ok: true } & T) | { ok: false; errors: FieldErrors };
+
+export interface LoggedIn {
+  user: { id: number; username: string };
+  /** When the login happened, on the database's clock (ms). */
+  loginAt: number;
+}
+
+const USERNAME_LENGTH = 'Username must be 3 to 20 characters.';
+
+const usernameField = z
+  .string({ error: 'Enter a username.' })
+  .min(1, 'Enter a username.')
+  .min(3, USERNAME_LENGTH)
+  .max(20, USERNAME_LENGTH)
+  .regex(USERNAME_PATTERN, 'Username may contain only letters, digits, and the characters _ - .')
+  .refine((name) => !isReservedUsername(name), 'That username is reserved. Choose another.');
+
+const passwordField = (missing: string) => z.string({ error: missing }).min(1, missing);
+
+const registerForm = z.object({
+  username: usernameField,
+  password: passwordField('Enter a password.'),
+  confirm: z.string().optional(),
+});
+
+const loginForm = z.object({ username: z.string().max(200), password: z.string().max(1000) });
+
+const changePasswordForm = z.object({
+  currentPassword: passwordField('Enter your current password.'),
+  newPassword: passwordField('Enter a new password.'),
+  confirm: z.string({ error: 'Confirm the new password.' }),
+});
+
+/** The first message for each field, in the order the checks ran. */
+function firstErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    errors[field] ??= issue.message;
+  }
+  return errors;
+}
+
+/** One code path for the register page and the login form's "Create account" button. */
+export async function register(
+  deps: AuthDeps,
+  body: unknown,
+  options: { requireConfirm: boolean },
+): Promise<Outcome<LoggedIn>> {
+  const parsed = registerForm.safeParse(body);
+  if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) };
+  const { username, password, confirm } = parsed.data;
+
+  const problem = passwordProblem(password, username);
+  if (problem) return { ok: false, errors: { password: problem } };
+  if (options.requireConfirm && confirm !== password) {
+    return { ok: false, errors: { confirm: 'Passwords do not match.' } };
+  }
+
+  const id = await insertAccount(deps.db, username, await hashPassword(password, deps.bcryptCost));
+  if (id === undefined) return { ok: false, errors: { username: 'That username is taken. Choose another.' } };
+  const loginAt = await recordLogin(deps.db, id);
+  return { ok: true, user: { id, username }, loginAt };
+}
+
+export const INVALID_LOGIN = 'Invalid username or password';
+
+/**
+ * Checks a login. Every failure gets the same message, and an unknown name is compared against a
+ * dummy hash so that the answer takes as long as it would for a real account.
+ */
+export async function logIn(deps: AuthDeps, body: unknown): Promise<Outcome<LoggedIn>> {
+  const failure = { ok: false as const, errors: { form: INVALID_LOGIN } };
+  const parsed = loginForm.safeParse(body);
+  if (!parsed.success) return failure;
+  const { username, password } = parsed.data;
+
+  const account = await findAccountByUsername(deps.db, username);
+  const matches = await verifyPassword(password, account?.passwordHash ?? (await dummyHash(deps.bcryptCost)));
+  if (!account || !matches || !account.isActive) return failure;
+
+  const loginAt = await recordLogin(deps.db, account.id);
+  return { ok: true, user: { id: account.id, username: account.username }, loginAt };
+}
+
+/** Changes the password; returns the moment from which older sessions of the user are void. */
+export async function changePassword(
+  deps: AuthDeps,
+  userId: number,
+  body: unknown,
+): Promise<Outcome<{ validAfter: number }>> {
+  const parsed = changePasswordForm.safeParse(body);
+  if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) };
+  const { currentPassword, newPassword, confirm } = parsed.data;
+
+  const account = await findAccountById(deps.db, userId);
+  if (!account || !(await verifyPassword(currentPassword, account.passwordHash))) {
+    return { ok: false, errors: { currentPassword: 'Your current password is not correct.' } };
+  }
+  const problem = passwordProblem(newPassword, account.username);
+  if (problem) return { ok: false, errors: { newPassword: problem } };
+  if (confirm !== newPassword) return { ok: false, errors: { confirm: 'Passwords do not match.' } };
+
+  const validAfter = await updatePassword(deps.db, userId, await hashPassword(newPassword, deps.bcryptCost));
+  return { ok: true, validAfter };
+}

@@ -1,0 +1,82 @@
+/** All SQL for accounts. */
+import type { Pool } from 'pg';
+
+export interface AccountRow {
+  id: number;
+  username: string;
+  passwordHash: string;
+  isActive: boolean;
+}
+
+/** What a signed-in request needs to know about its user, read once per request. */
+export interface SessionUserRow {
+  id: number;
+  username: string;
+  isActive: boolean;
+  isAdmin: boolean;
+  /** Milliseconds since the epoch; sessions that logged in earlier are void. */
+  sessionsValidAfter: number;
+}
+
+export async function findAccountByUsername(db: Pool, username: string): Promise<AccountRow | undefined> {
+  const { rows } = await db.query<AccountRow>(
+    `SELECT id, username, password_hash AS "passwordHash", is_active AS "isActive"
+       FROM users WHERE lower(username) = lower($1)`,
+    [username],
+  );
+  return rows[0];
+}
+
+export async function findAccountById(db: Pool, id: number): Promise<AccountRow | undefined> {
+  const { rows } = await db.query<AccountRow>(
+    `SELECT id, username, password_hash AS "passwordHash", is_active AS "isActive"
+       FROM users WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+export async function findSessionUser(db: Pool, id: number): Promise<SessionUserRow | undefined> {
+  const { rows } = await db.query<SessionUserRow>(
+    `SELECT id, username, is_active AS "isActive", is_admin AS "isAdmin",
+            (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS "sessionsValidAfter"
+       FROM users WHERE id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Inserts the account, or returns undefined when the name is taken in any letter case. */
+export async function insertAccount(db: Pool, username: string, passwordHash: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ id: number }>(
+    `INSERT INTO users (username, password_hash) VALUES ($1, $2)
+     ON CONFLICT ((lower(username))) DO NOTHING
+     RETURNING id`,
+    [username, passwordHash],
+  );
+  return rows[0]?.id;
+}
+
+/**
+ * Stamps the login and returns its time in milliseconds (the database's clock, truncated to
+ * milliseconds so that it compares exactly with sessions_valid_after).
+ */
+export async function recordLogin(db: Pool, id: number): Promise<number> {
+  const { rows } = await db.query<{ at: number }>(
+    `UPDATE users SET last_login_at = date_trunc('milliseconds', now()) WHERE id = $1
+     RETURNING (extract(epoch FROM last_login_at) * 1000)::float8 AS at`,
+    [id],
+  );
+  return rows[0]!.at;
+}
+
+/** Sets a new password and voids every session that logged in before now; returns that moment. */
+export async function updatePassword(db: Pool, id: number, passwordHash: string): Promise<number> {
+  const { rows } = await db.query<{ at: number }>(
+    `UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now())
+      WHERE id = $1
+     RETURNING (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at`,
+    [id, passwordHash],
+  );
+  return rows[0]!.at;
+}

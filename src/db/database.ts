@@ -1,0 +1,70 @@
+/**
+ * One pg.Pool for the whole app. Without DATABASE_URL the app starts an embedded PGlite and serves
+ * it on a loopback port through pglite-socket, so the very same `pg` code runs in both modes.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import pg from 'pg';
+import type { Logger } from 'pino';
+
+/**
+ * PGlite runs one query at a time; the socket server multiplexes these connections onto it and
+ * holds the others while one is inside a transaction, which is exactly what correctness needs.
+ */
+const EMBEDDED_CONNECTIONS = 8;
+
+export interface Database {
+  pool: pg.Pool;
+  /** A connection string for tools that open their own connection (the migration runner). */
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A real PostgreSQL server; when absent, the embedded one is used. */
+  databaseUrl?: string | undefined;
+  /** Folder for the embedded database files, or 'memory://' for a throwaway one (tests). */
+  embeddedDir?: string;
+  poolSize?: number;
+  logger: Logger;
+}
+
+function createPool(url: string, max: number, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // An idle client can lose its server (restart, network); log it instead of crashing the process.
+  pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
+  return pool;
+}
+
+async function startEmbedded(dir: string, logger: Logger) {
+  if (!dir.startsWith('memory://')) mkdirSync(path.dirname(dir), { recursive: true });
+  const db = await PGlite.create(dir);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_CONNECTIONS });
+  await server.start();
+  const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
+  logger.info({ dir }, 'embedded PostgreSQL (PGlite) started');
+  return { db, server, url };
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const { logger } = options;
+  if (options.databaseUrl) {
+    const pool = createPool(options.databaseUrl, options.poolSize ?? 10, logger);
+    return { pool, url: options.databaseUrl, embedded: false, close: () => pool.end() };
+  }
+  const embedded = await startEmbedded(options.embeddedDir ?? 'memory://', logger);
+  const pool = createPool(embedded.url, EMBEDDED_CONNECTIONS, logger);
+  return {
+    pool,
+    url: embedded.url,
+    embedded: true,
+    async close() {
+      await pool.end();
+      await embedded.server.stop();
+      await embedded.db.close();
+    },
+  };
+}

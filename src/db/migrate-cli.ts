@@ -1,0 +1,16 @@
+/** `npm run migrate`: applies pending migrations to the configured database, then exits. */
+import path from 'node:path';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { openDatabase } from './database.js';
+import { migrate } from './migrate.js';
+
+const config = loadConfig();
+const logger = createLogger(config.logLevel);
+const db = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: path.join(config.dataDir, 'pglite'), logger });
+try {
+  const applied = await migrate(db.url, logger);
+  logger.info(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
+} finally {
+  await db.close();
+}

@@ -1,0 +1,79 @@
+/**
+ * The end of the middleware chain: a 404 page, then one error handler. Client errors (4xx) show
+ * their message; server errors are logged with their details and shown as a plain apology.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+
+/** An error whose message is meant for the person who made the request. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Please log in',
+  403: 'Not allowed',
+  404: 'Page not found',
+  405: 'Not allowed',
+  413: 'Too large',
+  415: 'Unsupported request',
+  429: 'Too many attempts',
+  503: 'Temporarily unavailable',
+};
+
+/** Messages for errors raised by Express's body parsers, which are written for developers. */
+const BODY_PARSER_MESSAGES: Record<string, string> = {
+  'entity.too.large': 'That request is too large. Forms on this site need only a few lines of text.',
+  'entity.parse.failed': 'The request could not be read.',
+  'encoding.unsupported': 'The request uses an encoding this site does not accept.',
+  'charset.unsupported': 'The request uses a character set this site does not accept.',
+  'parameters.too.many': 'The request has too many fields.',
+};
+
+export function renderError(res: Response, status: number, message: string) {
+  res.status(status);
+  if (res.req.accepts(['html', 'json']) === 'json') {
+    res.json({ error: message });
+    return;
+  }
+  res.render('error', { title: TITLES[status] ?? 'Something went wrong', status, message });
+}
+
+export const notFound: RequestHandler = (_req, res) => {
+  renderError(res, 404, 'There is nothing at this address. Check the link, or start again from the home page.');
+};
+
+interface ErrorLike {
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  type?: unknown;
+  message?: unknown;
+}
+
+function statusOf(err: ErrorLike): number {
+  const status = Number(err.status ?? err.statusCode);
+  return Number.isInteger(status) && status >= 400 && status < 600 ? status : 500;
+}
+
+export const errorHandler: ErrorRequestHandler = (err: ErrorLike, req, res, next) => {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  const status = statusOf(err);
+  if (status >= 500) {
+    req.log?.error({ err }, 'request failed');
+    renderError(res, status, 'Something went wrong on our side. Please try again in a moment.');
+    return;
+  }
+  const parserMessage = typeof err.type === 'string' ? BODY_PARSER_MESSAGES[err.type] : undefined;
+  const ownMessage = err instanceof HttpError || err.expose === true ? String(err.message) : undefined;
+  renderError(res, status, parserMessage ?? ownMessage ?? TITLES[status] ?? 'That request could not be handled.');
+};

@@ -1,0 +1,76 @@
+/** Builds the real app on a test database, and a few helpers to drive it like a browser would. */
+import type { Express } from 'express';
+import request from 'supertest';
+import { buildApp } from '../../src/app.js';
+import type { AuthLimitRules } from '../../src/auth/rate-limit.js';
+import { loadConfig } from '../../src/config.js';
+import { createTestDatabase, silentLogger, type DatabaseKind, type TestDatabase } from './database.js';
+
+export interface TestApp {
+  app: Express;
+  db: TestDatabase;
+  close(): Promise<void>;
+}
+
+/** Tests register many accounts from one address; the rate-limit tests set their own rules. */
+const GENEROUS: AuthLimitRules = {
+  loginPerIp: { points: 10_000, seconds: 60 },
+  loginFailuresPerUsername: { points: 10_000, seconds: 60 },
+  registerPerIp: { points: 10_000, seconds: 60 },
+  registerPerUsername: { points: 10_000, seconds: 60 },
+};
+
+export async function startTestApp(kind: DatabaseKind, options: { authLimits?: AuthLimitRules } = {}): Promise<TestApp> {
+  const db = await createTestDatabase(kind);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-schema',
+    BCRYPT_COST: '4',
+    LOG_LEVEL: 'silent',
+  });
+  const { app, sessionStore } = buildApp({ config, pool: db.pool, logger: silentLogger, authLimits: options.authLimits ?? GENEROUS });
+  return {
+    app,
+    db,
+    async close() {
+      sessionStore.close();
+      await db.drop();
+    },
+  };
+}
+
+export type Agent = ReturnType<typeof request.agent>;
+
+/** The CSRF token of the first form on a page. */
+export function csrfTokenIn(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error('no CSRF token on the page');
+  return match[1];
+}
+
+/** Loads a page with a form and posts it with the page's CSRF token, as a browser would. */
+export async function submitForm(agent: Agent, pagePath: string, action: string, fields: Record<string, string>) {
+  const page = await agent.get(pagePath);
+  return agent.post(action).type('form').send({ _csrf: csrfTokenIn(page.text), ...fields });
+}
+
+let counter = 0;
+/** A fresh valid username per call, so tests within one database never collide. */
+export function uniqueName(prefix = 'player'): string {
+  counter += 1;
+  return `${prefix}${counter}${Math.random().toString(36).slice(2, 6)}`.slice(0, 20);
+}
+
+export const GOOD_PASSWORD = 'correct horse battery';
+
+export async function registerUser(agent: Agent, username = uniqueName(), password = GOOD_PASSWORD) {
+  const res = await submitForm(agent, '/register', '/register', { username, password, confirm: password });
+  if (res.status !== 303) throw new Error(`registration failed with ${res.status}: ${res.text}`);
+  return { username, password };
+}
+
+/** The session cookie as the client holds it, to compare ids and to replay stolen ones. */
+export function sessionCookie(res: { headers: Record<string, unknown> }): string | undefined {
+  const cookies = res.headers['set-cookie'] as string[] | undefined;
+  return cookies?.find((c) => c.startsWith('ttt.sid='))?.split(';')[0];
+}
