@@ -11,7 +11,11 @@ import type { Config } from './config.js';
 import { loadUser, requireUser } from './auth/middleware.js';
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitRules } from './auth/rate-limit.js';
 import { authRoutes } from './auth/routes.js';
-import { showHome } from './home/routes.js';
+import { inProcessBus, type EventBus } from './db/events.js';
+import type { Random } from './game/ai.js';
+import { gameRoutes } from './game/routes.js';
+import { homeRoute } from './home/routes.js';
+import { lobbyRoutes } from './lobby/routes.js';
 import { csrfProtection, csrfTokenLocal } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
 import { viewLocals } from './web/locals.js';
@@ -27,11 +31,24 @@ export interface AppDeps {
   config: Config;
   pool: Pool;
   logger: Logger;
+  /** Live events; a single instance (and most tests) can use the in-process bus. */
+  bus?: EventBus;
   /** Tests shorten the windows; everyone else gets the defaults. */
   authLimits?: AuthLimitRules;
+  /** Tests move time forward and fix the computer's choices. */
+  clock?: () => number;
+  random?: Random;
 }
 
-export function buildApp({ config, pool, logger, authLimits = DEFAULT_AUTH_LIMITS }: AppDeps) {
+export function buildApp({
+  config,
+  pool,
+  logger,
+  bus = inProcessBus(),
+  authLimits = DEFAULT_AUTH_LIMITS,
+  clock = Date.now,
+  random = Math.random,
+}: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
@@ -46,6 +63,9 @@ export function buildApp({ config, pool, logger, authLimits = DEFAULT_AUTH_LIMIT
     secureCookies: config.secureCookies,
     limiter: createAuthLimiter(pool, authLimits),
   });
+  const gameDeps = { db: pool, bus, clock, random };
+  const games = gameRoutes({ ...gameDeps, publicOrigin: config.publicOrigin });
+  const lobby = lobbyRoutes({ db: pool, clock });
 
   // Probes and static files first: no session, no database, no log line each.
   app.get('/healthz', (_req, res) => {
@@ -87,7 +107,8 @@ export function buildApp({ config, pool, logger, authLimits = DEFAULT_AUTH_LIMIT
   app.use(csrfProtection);
 
   // Route table.
-  app.get('/', showHome);
+  app.get('/', homeRoute(lobby.showLobby));
+  app.get('/lobby/lists', requireUser, lobby.showLists);
   app.get('/login', auth.showLogin);
   app.post('/login', auth.postLogin);
   app.get('/register', auth.showRegister);
@@ -96,9 +117,16 @@ export function buildApp({ config, pool, logger, authLimits = DEFAULT_AUTH_LIMIT
   app.post('/logout', auth.postLogout);
   app.get('/account', requireUser, auth.showAccount);
   app.post('/account/password', requireUser, auth.postPassword);
+  app.post('/games', requireUser, games.create);
+  app.get('/games/:id', games.show);
+  app.post('/games/:id/join', requireUser, games.join);
+  app.post('/games/:id/moves', requireUser, games.move);
+  app.post('/games/:id/resign', requireUser, games.resign);
+  app.post('/games/:id/claim', requireUser, games.claim);
+  app.post('/games/:id/rematch', requireUser, games.rematch);
 
   app.use(notFound);
   app.use(errorHandler);
 
-  return { app, sessionStore: session.store };
+  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps };
 }

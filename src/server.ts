@@ -6,11 +6,16 @@ import path from 'node:path';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/database.js';
+import { inProcessBus, postgresBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
+import { attachLive } from './game/live.js';
+import { expireWaitingGames } from './game/service.js';
 import { createLogger } from './logger.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
+/** How often each instance aborts friend and open games that nobody joined within the hour. */
+const EXPIRY_SWEEP_MS = 60_000;
 
 function readConfig(): Config {
   try {
@@ -33,9 +38,15 @@ async function main() {
     logger,
   });
   await migrate(db.url, logger);
+  const bus = db.embedded ? inProcessBus() : await postgresBus(db.pool, db.url, logger);
 
-  const { app, sessionStore } = buildApp({ config, pool: db.pool, logger });
+  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool: db.pool, logger, bus });
   const server = createServer(app);
+  const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
+  const sweeper = setInterval(() => {
+    expireWaitingGames(gameDeps).catch((err: unknown) => logger.warn({ err }, 'expiring waiting games failed'));
+  }, EXPIRY_SWEEP_MS);
+  sweeper.unref();
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -52,11 +63,15 @@ async function main() {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    // Stop accepting, let requests in flight finish, drop idle keep-alive connections.
+    // Stop accepting, let requests in flight finish, drop idle keep-alive connections, and tell
+    // live clients to reconnect (to another instance, or to this one once it is back).
+    clearInterval(sweeper);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    await live.close();
     await closed;
     sessionStore.close();
+    await bus.close();
     await db.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,0 +1,127 @@
+/**
+ * Live events between app instances. With a real server they travel through PostgreSQL
+ * LISTEN/NOTIFY, so a move committed on instance A reaches sockets on instance B; the embedded
+ * database has a single session (NOTIFY never reaches another connection there), so it gets an
+ * in-process bus, which is all a single instance needs.
+ */
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+const CHANNEL = 'ttt_events';
+
+const busEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    /** A game changed (version grew) or one of its players came or went (same version). */
+    kind: z.literal('game'),
+    game: z.string(),
+    version: z.number().int(),
+    /** Its players, whose lobby lists show it. */
+    players: z.array(z.number().int()),
+    /** Whether everyone's lobby lists change (created, joined, ended), not only its players'. */
+    lobby: z.boolean(),
+  }),
+  /** The bus lost events (listener reconnected): re-read everything that is being watched. */
+  z.object({ kind: z.literal('resync') }),
+]);
+
+export type BusEvent = z.infer<typeof busEventSchema>;
+export type GameEvent = Extract<BusEvent, { kind: 'game' }>;
+
+export interface EventBus {
+  publish(event: GameEvent): Promise<void>;
+  subscribe(handler: (event: BusEvent) => void): void;
+  close(): Promise<void>;
+}
+
+export function inProcessBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    async publish(event) {
+      // Asynchronous like NOTIFY, so publishers never run subscribers inside their own call.
+      setImmediate(() => emitter.emit('event', event));
+    },
+    subscribe(handler) {
+      emitter.on('event', handler);
+    },
+    async close() {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/**
+ * One dedicated connection per instance LISTENs; publishing uses the pool. If the listening
+ * connection drops, it reconnects with backoff and tells subscribers to resync.
+ */
+export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Logger): Promise<EventBus> {
+  const handlers: ((event: BusEvent) => void)[] = [];
+  let client: pg.Client | undefined;
+  let closed = false;
+  let retryMs = 250;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const deliver = (event: BusEvent) => {
+    for (const handler of handlers) handler(event);
+  };
+
+  async function listen(isReconnect: boolean) {
+    const next = new pg.Client({ connectionString: databaseUrl });
+    next.on('notification', (message) => {
+      try {
+        deliver(busEventSchema.parse(JSON.parse(message.payload ?? '')));
+      } catch (err) {
+        logger.warn({ err }, 'ignored a malformed live event');
+      }
+    });
+    next.on('error', (err) => {
+      logger.warn({ err }, 'live event connection lost');
+      scheduleReconnect();
+    });
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await next.end().catch(() => undefined);
+      throw err;
+    }
+    client = next;
+    retryMs = 250;
+    if (isReconnect) deliver({ kind: 'resync' });
+  }
+
+  function scheduleReconnect() {
+    const lost = client;
+    client = undefined;
+    void lost?.end().catch(() => undefined);
+    if (closed || retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      listen(true).catch((err: unknown) => {
+        logger.warn({ err, retryMs }, 'live events: reconnect failed');
+        retryMs = Math.min(retryMs * 2, 5_000);
+        scheduleReconnect();
+      });
+    }, retryMs);
+    retryTimer.unref();
+  }
+
+  // Listening before anything is published, so this instance misses none of its own events.
+  await listen(false);
+
+  return {
+    async publish(event) {
+      await pool.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
+    },
+    subscribe(handler) {
+      handlers.push(handler);
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      await client?.end().catch(() => undefined);
+    },
+  };
+}

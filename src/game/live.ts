@@ -1,0 +1,294 @@
+/**
+ * Live play over one WebSocket per page at /ws. The upgrade needs the session cookie and this
+ * site's Origin; frames are small and rate limited; dead peers are dropped by ping/pong. Events
+ * come from the bus (LISTEN/NOTIFY across instances): each instance reads a changed game once and
+ * sends it to its own sockets.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { findSessionUser } from '../auth/store.js';
+import type { BusEvent } from '../db/events.js';
+import { RuleError } from './rules.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
+import { claimVictory, GameError, loadGame, makeMove, rematch, resign, type GameDeps } from './service.js';
+import * as store from './store.js';
+
+const MAX_FRAME_BYTES = 4 * 1024;
+const PING_EVERY_MS = 30_000;
+const PRESENCE_REFRESH_MS = 10_000;
+/** Token bucket per connection: bursts of 20 messages, 10 a second sustained. */
+const BUCKET_SIZE = 20;
+const REFILL_PER_SECOND = 10;
+/** A client that keeps sending past the limit is cut off. */
+const MAX_REFUSED = 50;
+/** Lobby refresh notices per socket are coalesced to at most one per interval. */
+const LOBBY_NOTICE_MS = 500;
+
+export interface LiveDeps extends GameDeps {
+  logger: Logger;
+  session: RequestHandler;
+  /** The only Origin accepted; without it, the request's own origin (development). */
+  publicOrigin: string | undefined;
+}
+
+interface Connection {
+  socket: WebSocket;
+  userId: number;
+  game: string | null;
+  /** Whether the user plays in `game` (so their presence counts) rather than watches it. */
+  playing: boolean;
+  alive: boolean;
+  tokens: number;
+  refilledAt: number;
+  refused: number;
+  lobbyTimer: NodeJS.Timeout | null;
+}
+
+function expectedOrigin(req: IncomingMessage, publicOrigin: string | undefined): string {
+  if (publicOrigin) return publicOrigin;
+  const forwarded = req.headers['x-forwarded-proto'];
+  const proto = typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : 'http';
+  return `${proto}://${req.headers.host ?? ''}`;
+}
+
+function refuse(socket: Duplex, status: number, text: string) {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${text}\n`);
+}
+
+/** Runs express-session on the upgrade request, the same parser the pages use. */
+function readSession(session: RequestHandler, req: IncomingMessage): Promise<IncomingMessage & { session?: { userId?: number; loginAt?: number } }> {
+  return new Promise((resolve, reject) => {
+    const res = {} as ServerResponse;
+    session(req as never, res as never, (err?: unknown) => (err ? reject(err) : resolve(req)));
+  });
+}
+
+export function attachLive(server: Server, deps: LiveDeps) {
+  const { logger } = deps;
+  const instanceId = randomBytes(6).toString('hex');
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, clientTracking: true });
+  const connections = new Set<Connection>();
+  const watchers = new Map<string, Set<Connection>>();
+  const lobbyWatchers = new Set<Connection>();
+  /** Live sockets per game and player on this instance, for presence. */
+  const playerSockets = new Map<string, number>();
+
+  const send = (conn: Connection, message: ServerMessage) => {
+    if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(message));
+  };
+
+  async function sendState(conns: Iterable<Connection>, gameId: string) {
+    const game = await loadGame(deps, gameId);
+    if (!game) return;
+    const message = JSON.stringify({ type: 'state', game, now: deps.clock() } satisfies ServerMessage);
+    for (const conn of conns) if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(message);
+  }
+
+  function noticeLobby(conn: Connection) {
+    if (conn.lobbyTimer) return;
+    send(conn, { type: 'lobby' });
+    conn.lobbyTimer = setTimeout(() => (conn.lobbyTimer = null), LOBBY_NOTICE_MS);
+  }
+
+  deps.bus.subscribe((event: BusEvent) => {
+    void (async () => {
+      if (event.kind === 'resync') {
+        for (const [gameId, conns] of watchers) await sendState(conns, gameId);
+        for (const conn of lobbyWatchers) noticeLobby(conn);
+        return;
+      }
+      const conns = watchers.get(event.game);
+      if (conns?.size) await sendState(conns, event.game);
+      for (const conn of lobbyWatchers) if (event.lobby || event.players.includes(conn.userId)) noticeLobby(conn);
+    })().catch((err: unknown) => logger.warn({ err }, 'could not deliver a live event'));
+  });
+
+  /** Counts a player's sockets on a game; the first and the last change what the opponent sees. */
+  async function presence(gameId: string, userId: number, delta: 1 | -1) {
+    const key = `${gameId}:${userId}`;
+    const count = (playerSockets.get(key) ?? 0) + delta;
+    if (count > 0) playerSockets.set(key, count);
+    else playerSockets.delete(key);
+    await store.setPresence(deps.db, instanceId, gameId, userId, count, deps.clock());
+    if ((delta === 1 && count === 1) || count === 0) {
+      const game = await loadGame(deps, gameId);
+      if (game) await deps.bus.publish({ kind: 'game', game: gameId, version: game.version, players: [], lobby: false });
+    }
+  }
+
+  function unwatch(conn: Connection) {
+    lobbyWatchers.delete(conn);
+    if (!conn.game) return;
+    const gameId = conn.game;
+    const set = watchers.get(gameId);
+    set?.delete(conn);
+    if (set?.size === 0) watchers.delete(gameId);
+    if (conn.playing) {
+      presence(gameId, conn.userId, -1).catch((err: unknown) => logger.warn({ err }, 'presence update failed'));
+    }
+    conn.game = null;
+    conn.playing = false;
+  }
+
+  async function watch(conn: Connection, gameId: string) {
+    const game = await loadGame(deps, gameId);
+    if (!game) {
+      send(conn, { type: 'error', code: 'not_found', message: 'There is no game at this address.' });
+      return;
+    }
+    unwatch(conn);
+    conn.game = gameId;
+    let set = watchers.get(gameId);
+    if (!set) watchers.set(gameId, (set = new Set()));
+    set.add(conn);
+    conn.playing = game.players.X?.id === conn.userId || game.players.O?.id === conn.userId;
+    send(conn, { type: 'state', game, now: deps.clock() });
+    if (conn.playing) await presence(gameId, conn.userId, 1);
+  }
+
+  /** Within the per-connection budget? */
+  function allowed(conn: Connection): boolean {
+    const now = Date.now();
+    conn.tokens = Math.min(BUCKET_SIZE, conn.tokens + ((now - conn.refilledAt) / 1000) * REFILL_PER_SECOND);
+    conn.refilledAt = now;
+    if (conn.tokens >= 1) {
+      conn.tokens -= 1;
+      conn.refused = 0;
+      return true;
+    }
+    conn.refused += 1;
+    return false;
+  }
+
+  async function act(conn: Connection, message: Exclude<ClientMessage, { type: 'subscribe' | 'subscribe-lobby' }>) {
+    try {
+      let rematchId: string | null | undefined;
+      if (message.type === 'move') await makeMove(deps, conn.userId, message.game, message.ply, message.cell);
+      else if (message.type === 'resign') await resign(deps, conn.userId, message.game);
+      else if (message.type === 'claim') await claimVictory(deps, conn.userId, message.game);
+      else rematchId = await rematch(deps, conn.userId, message.game);
+      send(conn, { type: 'ack', id: message.id, ...(rematchId !== undefined ? { rematchId } : {}) });
+    } catch (err) {
+      if (err instanceof GameError || err instanceof RuleError) {
+        send(conn, { type: 'error', id: message.id, code: err.code, message: err.message });
+        // Whatever the client believed, show it the position as it is.
+        if (err.code !== 'not_found') await sendState([conn], message.game);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async function onMessage(conn: Connection, data: Buffer) {
+    if (!allowed(conn)) {
+      if (conn.refused > MAX_REFUSED) conn.socket.close(CLOSE_POLICY, 'Too many messages');
+      else send(conn, { type: 'error', code: 'rate_limited', message: 'Slow down: too many messages.' });
+      return;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString('utf8'));
+    } catch {
+      send(conn, { type: 'error', code: 'bad_json', message: 'That message is not valid JSON.' });
+      return;
+    }
+    const parsed = clientMessageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const id = typeof (raw as { id?: unknown })?.id === 'string' ? String((raw as { id: string }).id).slice(0, 40) : undefined;
+      send(conn, { type: 'error', ...(id ? { id } : {}), code: 'bad_message', message: 'That message is not one this server understands.' });
+      return;
+    }
+    const message = parsed.data;
+    if (message.type === 'subscribe') await watch(conn, message.game);
+    else if (message.type === 'subscribe-lobby') {
+      unwatch(conn);
+      lobbyWatchers.add(conn);
+    } else await act(conn, message);
+  }
+
+  function onConnection(socket: WebSocket, userId: number) {
+    const conn: Connection = {
+      socket,
+      userId,
+      game: null,
+      playing: false,
+      alive: true,
+      tokens: BUCKET_SIZE,
+      refilledAt: Date.now(),
+      refused: 0,
+      lobbyTimer: null,
+    };
+    socket.on('pong', () => (conn.alive = true));
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        send(conn, { type: 'error', code: 'bad_message', message: 'Send text frames only.' });
+        return;
+      }
+      onMessage(conn, data).catch((err: unknown) => {
+        logger.error({ err }, 'live message failed');
+        send(conn, { type: 'error', code: 'server_error', message: 'Something went wrong on our side. Try again.' });
+      });
+    });
+    connections.add(conn);
+    socket.on('close', () => {
+      connections.delete(conn);
+      if (conn.lobbyTimer) clearTimeout(conn.lobbyTimer);
+      unwatch(conn);
+    });
+    socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+  }
+
+  async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    socket.on('error', () => socket.destroy());
+    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse(socket, 404, 'Not Found');
+    if (req.headers.origin !== expectedOrigin(req, deps.publicOrigin)) return refuse(socket, 403, 'Forbidden');
+    const { session } = await readSession(deps.session, req);
+    const userId = session?.userId;
+    const user = userId === undefined ? undefined : await findSessionUser(deps.db, userId);
+    if (!user || !user.isActive || (session?.loginAt ?? 0) < user.sessionsValidAfter) {
+      return refuse(socket, 401, 'Unauthorized');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, user.id));
+  }
+
+  const onUpgradeEvent = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    onUpgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err }, 'WebSocket upgrade failed');
+      refuse(socket, 503, 'Service Unavailable');
+    });
+  };
+  server.on('upgrade', onUpgradeEvent);
+
+  // A peer that has not answered the last ping is gone (sleeping laptop, dropped network).
+  const pinger = setInterval(() => {
+    for (const conn of connections) {
+      if (!conn.alive) {
+        conn.socket.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.socket.ping();
+    }
+  }, PING_EVERY_MS);
+  const presenceRefresher = setInterval(() => {
+    store.refreshPresence(deps.db, instanceId, deps.clock()).catch((err: unknown) => logger.warn({ err }, 'presence refresh failed'));
+  }, PRESENCE_REFRESH_MS);
+  pinger.unref();
+  presenceRefresher.unref();
+
+  return {
+    instanceId,
+    /** Tells every client to reconnect elsewhere (they resync by version), then stops. */
+    async close() {
+      server.off('upgrade', onUpgradeEvent);
+      clearInterval(pinger);
+      clearInterval(presenceRefresher);
+      for (const conn of connections) conn.socket.close(CLOSE_GOING_AWAY, 'Server restarting');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The shape of a game as the server stores and sends it. Pure types and constants, shared by the
+ * server and the browser script.
+ */
+import type { Level } from './ai.js';
+import type { Mark, Result } from './rules.js';
+
+export type GameMode = 'ai' | 'friend' | 'open';
+export type GameStatus = 'waiting' | 'active' | 'finished' | 'aborted';
+export type FinalResult = Exclude<Result, 'in_progress'>;
+export type EndReason = 'line' | 'full' | 'resigned' | 'abandoned' | 'expired' | 'cancelled';
+export type PlayAs = Mark | 'random';
+
+export const LEVELS: readonly Level[] = ['easy', 'medium', 'perfect'];
+export const LEVEL_NAMES: Record<Level, string> = { easy: 'Easy', medium: 'Medium', perfect: 'Perfect' };
+
+/** A friend or open game that nobody joins within this time is aborted. */
+export const WAITING_EXPIRES_MS = 60 * 60 * 1000;
+/** A player away this long on their own turn can be beaten by "Claim victory". */
+export const CLAIM_AFTER_MS = 60 * 1000;
+
+export interface Player {
+  /** null for the computer. */
+  id: number | null;
+  name: string;
+}
+
+export interface GameState {
+  id: string;
+  mode: GameMode;
+  aiLevel: Level | null;
+  status: GameStatus;
+  result: FinalResult | null;
+  reason: EndReason | null;
+  /** 9 characters: X, O or '.', row by row from the top left. */
+  board: string;
+  ply: number;
+  version: number;
+  createdBy: number;
+  players: { X: Player | null; O: Player | null };
+  /** Cells in the order they were played; X played the first. */
+  moves: number[];
+  /** For each human seat whose player has no live connection: since when (ms). */
+  awaySince: { X: number | null; O: number | null };
+  /** When the player to move got the turn (ms). */
+  turnStartedAt: number | null;
+  /** A waiting game is aborted at this moment (ms). */
+  expiresAt: number | null;
+  rematch: { offeredBy: number | null; nextId: string | null };
+}
+
+export function computerName(level: Level): string {
+  return `Computer (${LEVEL_NAMES[level]})`;
+}
+
+export function markOf(state: GameState, userId: number | null | undefined): Mark | null {
+  if (userId == null) return null;
+  if (state.players.X?.id === userId) return 'X';
+  if (state.players.O?.id === userId) return 'O';
+  return null;
+}
+
+/** When the player to move may be beaten by Claim victory, or null if they are here. */
+export function claimableAt(state: GameState, mover: Mark): number | null {
+  const away = state.awaySince[mover];
+  if (state.status !== 'active' || away === null || state.players[mover]?.id == null) return null;
+  return Math.max(away, state.turnStartedAt ?? away) + CLAIM_AFTER_MS;
+}

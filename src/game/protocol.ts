@@ -1,0 +1,41 @@
+/**
+ * The WebSocket protocol at /ws: one union per direction. Client messages are parsed once, here;
+ * the browser script imports only the types.
+ */
+import { z } from 'zod';
+import type { GameState } from './model.js';
+
+const gameId = z.string().regex(/^[A-Za-z0-9]{12}$/, 'not a game id');
+/** Chosen by the client to match an `ack` or `error` to the message it sent. */
+const requestId = z.string().min(1).max(40);
+
+export const clientMessageSchema = z.discriminatedUnion('type', [
+  /** Follow a game (with the last version seen, to resync after a gap) or the lobby lists. */
+  z.object({ type: z.literal('subscribe'), game: gameId, version: z.number().int().min(0).optional() }),
+  z.object({ type: z.literal('subscribe-lobby') }),
+  z.object({
+    type: z.literal('move'),
+    id: requestId,
+    game: gameId,
+    /** The number of moves on the board the player was shown. */
+    ply: z.number().int().min(0).max(9),
+    cell: z.number().int().min(0).max(8),
+  }),
+  z.object({ type: z.literal('resign'), id: requestId, game: gameId }),
+  z.object({ type: z.literal('rematch'), id: requestId, game: gameId }),
+  z.object({ type: z.literal('claim'), id: requestId, game: gameId }),
+]);
+
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+export type ServerMessage =
+  /** The whole game (small enough to send whole), with the server's clock for countdowns. */
+  | { type: 'state'; game: GameState; now: number }
+  | { type: 'ack'; id: string; rematchId?: string | null }
+  | { type: 'error'; id?: string; code: string; message: string }
+  /** Something in the viewer's lobby lists changed: fetch them again. */
+  | { type: 'lobby' };
+
+/** Close codes the client treats differently. */
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_POLICY = 1008;

@@ -1,0 +1,291 @@
+/**
+ * What players do with games: create, join, move, resign, claim, rematch. Each is one transaction
+ * (rules + store), followed by one live event once it has committed.
+ */
+import { randomInt } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { EventBus, GameEvent } from '../db/events.js';
+import { inTransaction } from '../db/transaction.js';
+import { chooseMove, type Level, type Random } from './ai.js';
+import { claimableAt, WAITING_EXPIRES_MS, type GameMode, type GameState, type PlayAs } from './model.js';
+import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
+import * as store from './store.js';
+
+export interface GameDeps {
+  db: Pool;
+  bus: EventBus;
+  /** Milliseconds since the epoch; tests move it forward. */
+  clock: () => number;
+  /** For the computer's choices and "Play as Random". */
+  random: Random;
+}
+
+export type GameErrorCode =
+  | RuleError['code']
+  | 'not_found'
+  | 'not_a_player'
+  | 'not_started'
+  | 'stale'
+  | 'full'
+  | 'expired'
+  | 'cannot_claim'
+  | 'cannot_rematch'
+  | 'bad_request';
+
+const STATUS_OF: Record<GameErrorCode, number> = {
+  not_found: 404,
+  not_a_player: 403,
+  bad_request: 400,
+  out_of_range: 400,
+  bad_board: 400,
+  occupied: 409,
+  game_over: 409,
+  not_your_turn: 409,
+  not_started: 409,
+  stale: 409,
+  full: 409,
+  expired: 410,
+  cannot_claim: 409,
+  cannot_rematch: 409,
+};
+
+/** A refused action, with a code for programs and a sentence for the player. */
+export class GameError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: GameErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'GameError';
+    this.status = STATUS_OF[code];
+  }
+}
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const GAME_ID_PATTERN = /^[A-Za-z0-9]{12}$/;
+
+/** 12 characters from a CSPRNG, about 71 bits: the invite link cannot be guessed. */
+export function newGameId(): string {
+  let id = '';
+  for (let i = 0; i < 12; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+function seatOf(game: { playerX: number | null; playerO: number | null }, userId: number): Mark | null {
+  if (game.playerX === userId) return 'X';
+  if (game.playerO === userId) return 'O';
+  return null;
+}
+
+function notFound(): GameError {
+  return new GameError('not_found', 'There is no game at this address.');
+}
+
+function gameEvent(game: store.LockedGame | { id: string; playerX: number | null; playerO: number | null }, version: number, lobby: boolean): GameEvent {
+  const players = [game.playerX, game.playerO].filter((p): p is number => p !== null);
+  return { kind: 'game', game: game.id, version, players, lobby };
+}
+
+/** Publishes after commit; a lost event only delays an update (clients resync by version). */
+async function announce(deps: GameDeps, event: GameEvent) {
+  await deps.bus.publish(event);
+}
+
+export async function loadGame(deps: Pick<GameDeps, 'db' | 'clock'>, id: string): Promise<GameState | undefined> {
+  if (!GAME_ID_PATTERN.test(id)) return undefined;
+  const row = await store.readGameState(deps.db, id, deps.clock());
+  return row && store.toGameState(row, WAITING_EXPIRES_MS);
+}
+
+export interface NewGameOptions {
+  mode: GameMode;
+  level: Level;
+  playAs: PlayAs;
+}
+
+/** The board after the computer's moves until it is a human's turn or the game is over. */
+function outcomeOf(board: Board): store.AfterMoves {
+  const r = result(board);
+  if (r === 'in_progress') return { board: serializeBoard(board), status: 'active', result: null, reason: null };
+  return { board: serializeBoard(board), status: 'finished', result: r, reason: r === 'draw' ? 'full' : 'line' };
+}
+
+export async function createGame(deps: GameDeps, userId: number, options: NewGameOptions): Promise<string> {
+  const now = deps.clock();
+  const mark: Mark = options.playAs === 'random' ? (deps.random() < 0.5 ? 'X' : 'O') : options.playAs;
+  const id = newGameId();
+  const vsComputer = options.mode === 'ai';
+  await inTransaction(deps.db, async (tx) => {
+    await store.insertGame(tx, {
+      id,
+      mode: options.mode,
+      aiLevel: vsComputer ? options.level : null,
+      aiMark: vsComputer ? otherMark(mark) : null,
+      createdBy: userId,
+      playerX: mark === 'X' ? userId : null,
+      playerO: mark === 'O' ? userId : null,
+      status: vsComputer ? 'active' : 'waiting',
+      rematchOf: null,
+      now,
+    });
+    // The computer as X opens at once, so the game page shows its first move.
+    if (vsComputer && mark === 'O') await computerOpens(deps, tx, id, options.level, now);
+  });
+  await announce(deps, { kind: 'game', game: id, version: 1, players: [userId], lobby: options.mode === 'open' });
+  return id;
+}
+
+async function computerOpens(deps: GameDeps, tx: PoolClient, id: string, level: Level, now: number) {
+  const cell = chooseMove(level, emptyBoard(), 'X', deps.random);
+  const board = play(emptyBoard(), cell, 'X');
+  await store.recordMoves(tx, id, 0, [{ cell, mark: 'X', playerId: null }], outcomeOf(board), now);
+}
+
+export async function joinGame(deps: GameDeps, userId: number, id: string): Promise<void> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  const now = deps.clock();
+  const seated = await store.takeSeat(deps.db, id, userId, now, now - WAITING_EXPIRES_MS);
+  if (seated) {
+    await announce(deps, { kind: 'game', game: id, version: seated.version, players: [seated.playerX, seated.playerO], lobby: true });
+    return;
+  }
+  const game = await loadGame(deps, id);
+  if (!game) throw notFound();
+  if (game.players.X?.id === userId || game.players.O?.id === userId) return; // already seated: nothing to do
+  if (game.mode === 'ai') throw new GameError('full', 'This is a game against the computer; you can watch it.');
+  if (game.status === 'waiting' || (game.status === 'aborted' && game.reason === 'expired')) {
+    throw new GameError('expired', 'This game expired because nobody joined within an hour.');
+  }
+  throw new GameError('full', 'Someone else has already joined this game. You can watch it.');
+}
+
+/**
+ * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
+ * made in the same transaction, so the reply already contains it.
+ */
+export async function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  if (!Number.isInteger(cell) || cell < 0 || cell > 8) throw new RuleError('out_of_range', 'That square is not on the board.');
+  const now = deps.clock();
+  const { game, version } = await inTransaction(deps.db, async (tx) => {
+    const game = await store.lockGame(tx, id);
+    if (!game) throw notFound();
+    const you = seatOf(game, userId);
+    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+    if (game.status === 'waiting') throw new GameError('not_started', 'The game starts when your opponent joins.');
+    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+    if (expectedPly !== game.ply) {
+      throw new GameError('stale', 'The board changed since you saw it. Here is the current position.');
+    }
+    let board = play(parseBoard(game.board), cell, you);
+    const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
+    if (game.aiLevel && game.aiMark && result(board) === 'in_progress') {
+      const answer = chooseMove(game.aiLevel, board, game.aiMark, deps.random);
+      board = play(board, answer, game.aiMark);
+      moves.push({ cell: answer, mark: game.aiMark, playerId: null });
+    }
+    const version = await store.recordMoves(tx, id, game.ply, moves, outcomeOf(board), now);
+    if (version === undefined) throw new GameError('stale', 'The board changed since you saw it. Here is the current position.');
+    return { game, version };
+  });
+  await announce(deps, gameEvent(game, version, true));
+  return version;
+}
+
+/** Resigns an active game, or cancels one that nobody has joined yet. */
+export async function resign(deps: GameDeps, userId: number, id: string): Promise<void> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  const now = deps.clock();
+  const { game, version } = await inTransaction(deps.db, async (tx) => {
+    const game = await store.lockGame(tx, id);
+    if (!game) throw notFound();
+    const you = seatOf(game, userId);
+    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+    if (game.status === 'waiting') {
+      return { game, version: await store.endGame(tx, id, { status: 'aborted', result: null, reason: 'cancelled' }, now) };
+    }
+    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+    const result = you === 'X' ? 'o_won' : 'x_won';
+    return { game, version: await store.endGame(tx, id, { status: 'finished', result, reason: 'resigned' }, now) };
+  });
+  await announce(deps, gameEvent(game, version, true));
+}
+
+/** Wins a game whose opponent has been away for a minute on their own turn. */
+export async function claimVictory(deps: GameDeps, userId: number, id: string): Promise<void> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  const now = deps.clock();
+  const { game, version } = await inTransaction(deps.db, async (tx) => {
+    const game = await store.lockGame(tx, id);
+    if (!game) throw notFound();
+    const you = seatOf(game, userId);
+    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+    const row = await store.readGameState(tx, id, now);
+    const state = store.toGameState(row!, WAITING_EXPIRES_MS);
+    const opponent = otherMark(you);
+    const mover = state.ply % 2 === 0 ? 'X' : 'O';
+    const claimAt = mover === opponent ? claimableAt(state, opponent) : null;
+    if (claimAt === null) throw new GameError('cannot_claim', 'You can claim victory only while your opponent is away on their turn.');
+    if (claimAt > now) {
+      throw new GameError('cannot_claim', `Your opponent may still come back. You can claim victory in ${Math.ceil((claimAt - now) / 1000)} s.`);
+    }
+    const result = you === 'X' ? 'x_won' : 'o_won';
+    return { game, version: await store.endGame(tx, id, { status: 'finished', result, reason: 'abandoned' }, now) };
+  });
+  await announce(deps, gameEvent(game, version, true));
+}
+
+/**
+ * After a game: against the computer, a new game at once with colours swapped. Against a person,
+ * the first click offers and the opponent's click accepts; both are then sent to the new game.
+ * Returns the new game's id, or null while the offer waits.
+ */
+export async function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  const now = deps.clock();
+  const outcome = await inTransaction(deps.db, async (tx) => {
+    const game = await store.lockGame(tx, id);
+    if (!game) throw notFound();
+    const you = seatOf(game, userId);
+    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+    if (game.status !== 'finished') throw new GameError('cannot_rematch', 'A rematch can start once the game is over.');
+    if (game.rematchId) return { game, nextId: game.rematchId, version: null };
+
+    const vsComputer = game.mode === 'ai';
+    if (!vsComputer && game.rematchOfferedBy !== game.playerX && game.rematchOfferedBy !== game.playerO) {
+      return { game, nextId: null, version: await store.setRematchOffer(tx, id, userId, now) };
+    }
+    if (!vsComputer && game.rematchOfferedBy === userId) return { game, nextId: null, version: null };
+
+    const nextId = newGameId();
+    await store.insertGame(tx, {
+      id: nextId,
+      mode: game.mode,
+      aiLevel: game.aiLevel,
+      aiMark: game.aiMark && otherMark(game.aiMark),
+      createdBy: userId,
+      playerX: game.playerO,
+      playerO: game.playerX,
+      status: 'active',
+      rematchOf: id,
+      now,
+    });
+    if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, nextId, game.aiLevel, now);
+    return { game, nextId, version: await store.linkRematch(tx, id, nextId, now) };
+  });
+  if (outcome.version !== null) await announce(deps, gameEvent(outcome.game, outcome.version, outcome.nextId !== null));
+  return outcome.nextId;
+}
+
+/** Aborts friend and open games nobody joined within the hour. Every instance may run it. */
+export async function expireWaitingGames(deps: GameDeps): Promise<number> {
+  const now = deps.clock();
+  const expired = await store.expireWaitingGames(deps.db, now - WAITING_EXPIRES_MS, now);
+  for (const game of expired) {
+    await announce(deps, { kind: 'game', game: game.id, version: game.version, players: [game.createdBy], lobby: true });
+  }
+  await store.forgetOldPresence(deps.db, now - 24 * 60 * 60 * 1000);
+  return expired.length;
+}

@@ -1,0 +1,273 @@
+/** All SQL for games, moves and presence. Times go in and out as milliseconds since the epoch. */
+import type { Pool, PoolClient } from 'pg';
+import type { Level } from './ai.js';
+import { computerName, type EndReason, type FinalResult, type GameMode, type GameState, type GameStatus } from './model.js';
+import type { Mark } from './rules.js';
+
+type Db = Pool | PoolClient;
+
+/** A timestamptz column as milliseconds. Only ever given fixed column names, never input. */
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+const at = (time: number) => new Date(time);
+
+/** A player counts as connected while an instance refreshes their row (every 10 s) within this. */
+export const PRESENCE_STALE_MS = 30_000;
+
+/** The columns a move or an ending needs, read under a row lock. */
+export interface LockedGame {
+  id: string;
+  mode: GameMode;
+  aiLevel: Level | null;
+  aiMark: Mark | null;
+  createdBy: number;
+  playerX: number | null;
+  playerO: number | null;
+  status: GameStatus;
+  board: string;
+  ply: number;
+  version: number;
+  rematchOfferedBy: number | null;
+  rematchId: string | null;
+}
+
+const LOCKED_COLUMNS = `id, mode, ai_level AS "aiLevel", ai_mark AS "aiMark", created_by AS "createdBy",
+  player_x AS "playerX", player_o AS "playerO", status, board, ply, version,
+  rematch_offered_by AS "rematchOfferedBy", rematch_id AS "rematchId"`;
+
+/** Reads a game and holds its row until the transaction ends, so changes to it take turns. */
+export async function lockGame(tx: PoolClient, id: string): Promise<LockedGame | undefined> {
+  const { rows } = await tx.query<LockedGame>(`SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0];
+}
+
+export interface NewGame {
+  id: string;
+  mode: GameMode;
+  aiLevel: Level | null;
+  aiMark: Mark | null;
+  createdBy: number;
+  playerX: number | null;
+  playerO: number | null;
+  status: 'waiting' | 'active';
+  rematchOf: string | null;
+  now: number;
+}
+
+export async function insertGame(tx: Db, game: NewGame): Promise<void> {
+  await tx.query(
+    `INSERT INTO games (id, mode, ai_level, ai_mark, created_by, player_x, player_o, status, rematch_of,
+                        turn_started_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10)`,
+    [game.id, game.mode, game.aiLevel, game.aiMark, game.createdBy, game.playerX, game.playerO, game.status,
+      game.rematchOf, at(game.now)],
+  );
+}
+
+export interface NewMove {
+  cell: number;
+  mark: Mark;
+  playerId: number | null;
+}
+
+export interface AfterMoves {
+  board: string;
+  status: GameStatus;
+  result: FinalResult | null;
+  reason: EndReason | null;
+}
+
+/**
+ * Records moves made from `fromPly` (a human move and maybe the computer's answer) and the game
+ * they lead to, only if the game is still at `fromPly`. Returns the new version, or undefined if
+ * another move got there first.
+ */
+export async function recordMoves(
+  tx: PoolClient,
+  gameId: string,
+  fromPly: number,
+  moves: NewMove[],
+  after: AfterMoves,
+  now: number,
+): Promise<number | undefined> {
+  const values: unknown[] = [gameId, at(now)];
+  const rows = moves.map((move, i) => {
+    values.push(fromPly + i + 1, move.cell, move.mark, move.playerId);
+    const p = values.length;
+    return `($1, $${p - 3}, $${p - 2}, $${p - 1}, $${p}, $2)`;
+  });
+  await tx.query(`INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at) VALUES ${rows.join(', ')}`, values);
+  const { rows: updated } = await tx.query<{ version: number }>(
+    `UPDATE games
+        SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
+            turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
+      WHERE id = $1 AND ply = $2
+     RETURNING version`,
+    [gameId, fromPly, after.board, moves.length, after.status, after.result, after.reason, at(now)],
+  );
+  return updated[0]?.version;
+}
+
+/** Ends an active or waiting game without a move (resign, claim, cancel, expiry). */
+export async function endGame(
+  tx: Db,
+  gameId: string,
+  ending: { status: 'finished' | 'aborted'; result: FinalResult | null; reason: EndReason },
+  now: number,
+): Promise<number> {
+  const { rows } = await tx.query<{ version: number }>(
+    `UPDATE games SET status = $2, result = $3, reason = $4, version = version + 1, updated_at = $5, finished_at = $5
+      WHERE id = $1 RETURNING version`,
+    [gameId, ending.status, ending.result, ending.reason, at(now)],
+  );
+  return rows[0]!.version;
+}
+
+/**
+ * Seats the user in the empty seat of a waiting game that is not theirs and not expired. One
+ * statement, so of two people joining at once exactly one gets the seat.
+ */
+export async function takeSeat(
+  db: Db,
+  gameId: string,
+  userId: number,
+  now: number,
+  createdAfter: number,
+): Promise<{ version: number; playerX: number; playerO: number } | undefined> {
+  const { rows } = await db.query<{ version: number; playerX: number; playerO: number }>(
+    `UPDATE games
+        SET player_x = coalesce(player_x, $2), player_o = coalesce(player_o, $2), status = 'active',
+            version = version + 1, turn_started_at = $3, updated_at = $3
+      WHERE id = $1 AND status = 'waiting' AND mode <> 'ai' AND created_at > $4
+        AND player_x IS DISTINCT FROM $2 AND player_o IS DISTINCT FROM $2
+     RETURNING version, player_x AS "playerX", player_o AS "playerO"`,
+    [gameId, userId, at(now), at(createdAfter)],
+  );
+  return rows[0];
+}
+
+export async function setRematchOffer(tx: Db, gameId: string, userId: number, now: number): Promise<number> {
+  const { rows } = await tx.query<{ version: number }>(
+    `UPDATE games SET rematch_offered_by = $2, version = version + 1, updated_at = $3 WHERE id = $1 RETURNING version`,
+    [gameId, userId, at(now)],
+  );
+  return rows[0]!.version;
+}
+
+export async function linkRematch(tx: Db, gameId: string, nextId: string, now: number): Promise<number> {
+  const { rows } = await tx.query<{ version: number }>(
+    `UPDATE games SET rematch_id = $2, version = version + 1, updated_at = $3 WHERE id = $1 RETURNING version`,
+    [gameId, nextId, at(now)],
+  );
+  return rows[0]!.version;
+}
+
+/** Aborts friend and open games that nobody joined in time; returns what changed. */
+export async function expireWaitingGames(db: Db, createdBefore: number, now: number) {
+  const { rows } = await db.query<{ id: string; version: number; createdBy: number }>(
+    `UPDATE games SET status = 'aborted', reason = 'expired', version = version + 1, updated_at = $2, finished_at = $2
+      WHERE status = 'waiting' AND created_at <= $1
+     RETURNING id, version, created_by AS "createdBy"`,
+    [at(createdBefore), at(now)],
+  );
+  return rows;
+}
+
+interface StateRow {
+  id: string;
+  mode: GameMode;
+  aiLevel: Level | null;
+  aiMark: Mark | null;
+  createdBy: number;
+  playerX: number | null;
+  playerO: number | null;
+  xName: string | null;
+  oName: string | null;
+  status: GameStatus;
+  result: FinalResult | null;
+  reason: EndReason | null;
+  board: string;
+  ply: number;
+  version: number;
+  turnStartedAt: number | null;
+  createdAt: number;
+  rematchOfferedBy: number | null;
+  rematchId: string | null;
+  moves: number[];
+  xAwaySince: number | null;
+  oAwaySince: number | null;
+}
+
+/** Since when the seat's player has had no live connection; NULL while connected. */
+const awaySince = (seat: string) => `(
+  SELECT CASE WHEN coalesce(bool_or(p.connections > 0 AND p.seen_at > $2), false) THEN NULL
+              ELSE ${ms('coalesce(max(p.seen_at), g.created_at)')} END
+    FROM game_presence p WHERE p.game_id = g.id AND p.user_id = g.${seat})`;
+
+/** The whole state of a game in one query: row, names, moves and presence. */
+export async function readGameState(db: Db, id: string, now: number): Promise<StateRow | undefined> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
+            g.player_x AS "playerX", g.player_o AS "playerO", ux.username AS "xName", uo.username AS "oName",
+            g.status, g.result, g.reason, g.board, g.ply, g.version,
+            ${ms('g.turn_started_at')} AS "turnStartedAt", ${ms('g.created_at')} AS "createdAt",
+            g.rematch_offered_by AS "rematchOfferedBy", g.rematch_id AS "rematchId",
+            array(SELECT m.cell FROM moves m WHERE m.game_id = g.id ORDER BY m.ply) AS moves,
+            ${awaySince('player_x')} AS "xAwaySince", ${awaySince('player_o')} AS "oAwaySince"
+       FROM games g
+       LEFT JOIN users ux ON ux.id = g.player_x
+       LEFT JOIN users uo ON uo.id = g.player_o
+      WHERE g.id = $1`,
+    [id, at(now - PRESENCE_STALE_MS)],
+  );
+  return rows[0];
+}
+
+export type { StateRow };
+
+// Presence -------------------------------------------------------------------------------------
+
+/** This instance now holds `connections` live sockets of the user on the game. */
+export async function setPresence(db: Db, instanceId: string, gameId: string, userId: number, connections: number, now: number) {
+  await db.query(
+    `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (game_id, user_id, instance_id) DO UPDATE SET connections = EXCLUDED.connections, seen_at = EXCLUDED.seen_at`,
+    [gameId, userId, instanceId, connections, at(now)],
+  );
+}
+
+/** Every instance refreshes its own connected rows; rows it stops refreshing go stale. */
+export async function refreshPresence(db: Db, instanceId: string, now: number) {
+  await db.query(`UPDATE game_presence SET seen_at = $2 WHERE instance_id = $1 AND connections > 0`, [instanceId, at(now)]);
+}
+
+export async function forgetOldPresence(db: Db, before: number) {
+  await db.query(`DELETE FROM game_presence WHERE seen_at < $1`, [at(before)]);
+}
+
+export function toGameState(row: StateRow, waitingExpiresMs: number): GameState {
+  const seat = (mark: Mark) => {
+    const id = mark === 'X' ? row.playerX : row.playerO;
+    const name = mark === 'X' ? row.xName : row.oName;
+    if (id !== null && name !== null) return { id, name };
+    if (row.aiMark === mark && row.aiLevel) return { id: null, name: computerName(row.aiLevel) };
+    return null;
+  };
+  return {
+    id: row.id,
+    mode: row.mode,
+    aiLevel: row.aiLevel,
+    status: row.status,
+    result: row.result,
+    reason: row.reason,
+    board: row.board,
+    ply: row.ply,
+    version: row.version,
+    createdBy: row.createdBy,
+    players: { X: seat('X'), O: seat('O') },
+    moves: row.moves.map(Number),
+    awaySince: { X: row.playerX === null ? null : row.xAwaySince, O: row.playerO === null ? null : row.oAwaySince },
+    turnStartedAt: row.turnStartedAt,
+    expiresAt: row.status === 'waiting' ? row.createdAt + waitingExpiresMs : null,
+    rematch: { offeredBy: row.rematchOfferedBy, nextId: row.rematchId },
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * What one viewer sees of a game: status words, cell names, which buttons apply. Pure, so the
+ * server renders the page from it and the browser script updates the same page from it.
+ */
+import { claimableAt, markOf, type GameState } from './model.js';
+import { otherMark, parseBoard, turn, winner, type Mark } from './rules.js';
+
+export type ViewStatus =
+  | 'waiting'
+  | 'your-turn'
+  | 'their-turn'
+  | 'won'
+  | 'lost'
+  | 'draw'
+  | 'x-turn'
+  | 'o-turn'
+  | 'x-won'
+  | 'o-won'
+  | 'aborted';
+
+export interface CellView {
+  mark: Mark | '';
+  label: string;
+  playable: boolean;
+  win: boolean;
+  last: boolean;
+}
+
+export interface GameView {
+  version: number;
+  ply: number;
+  /** The viewer's mark, or null for a spectator. */
+  you: Mark | null;
+  status: ViewStatus;
+  statusText: string;
+  /** A second line under the status (how the game ended, a rematch offer, an absent opponent). */
+  detail: string;
+  cells: CellView[];
+  players: { mark: Mark; name: string; you: boolean; away: boolean }[];
+  moves: string[];
+  canJoin: boolean;
+  canResign: boolean;
+  canCancel: boolean;
+  canRematch: boolean;
+  /** The viewer has offered a rematch and waits for the opponent. */
+  rematchOffered: boolean;
+  rematchId: string | null;
+  showInvite: boolean;
+  canClaim: boolean;
+  /** When Claim victory becomes possible for the viewer (ms), while the opponent is away. */
+  claimAt: number | null;
+  /** The title of the browser tab. */
+  title: string;
+}
+
+export function cellName(cell: number): string {
+  return `row ${Math.floor(cell / 3) + 1}, column ${(cell % 3) + 1}`;
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+const ENDINGS: Record<string, string> = {
+  resigned: 'by resignation',
+  abandoned: 'because the opponent left',
+};
+
+function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; text: string } {
+  const name = (mark: Mark) => state.players[mark]?.name ?? mark;
+  const board = parseBoard(state.board);
+  if (state.status === 'aborted') {
+    return { status: 'aborted', text: state.reason === 'expired' ? 'Nobody joined in time' : 'Game cancelled' };
+  }
+  if (state.status === 'waiting') {
+    return { status: 'waiting', text: you ? 'Waiting for an opponent' : 'Waiting for a second player' };
+  }
+  if (state.status === 'finished') {
+    const how = state.reason ? (ENDINGS[state.reason] ?? '') : '';
+    if (state.result === 'draw') return { status: 'draw', text: 'Draw' };
+    const winnerMark: Mark = state.result === 'x_won' ? 'X' : 'O';
+    if (you) {
+      const text = winnerMark === you ? 'You won' : 'You lost';
+      return { status: winnerMark === you ? 'won' : 'lost', text: how ? `${text} ${how}` : text };
+    }
+    return {
+      status: winnerMark === 'X' ? 'x-won' : 'o-won',
+      text: `${name(winnerMark)} (${winnerMark}) won${how ? ` ${how}` : ''}`,
+    };
+  }
+  const mover = turn(board);
+  if (you) {
+    return mover === you
+      ? { status: 'your-turn', text: 'Your turn' }
+      : { status: 'their-turn', text: `${name(mover)}'s turn` };
+  }
+  return { status: mover === 'X' ? 'x-turn' : 'o-turn', text: `${name(mover)} (${mover}) to move` };
+}
+
+export function viewGame(state: GameState, viewerId: number | null, now: number): GameView {
+  const you = markOf(state, viewerId);
+  const board = parseBoard(state.board);
+  const { status, text } = statusFor(state, you);
+  const line: readonly number[] = winner(board)?.line ?? [];
+  const lastCell = state.moves.at(-1);
+  const mover = turn(board);
+  const active = state.status === 'active';
+  const opponent = you ? otherMark(you) : null;
+  const opponentPlayer = opponent ? state.players[opponent] : null;
+
+  const cells: CellView[] = board.map((mark, cell) => ({
+    mark: mark ?? '',
+    label: `${capitalise(cellName(cell))}, ${mark ?? 'empty'}`,
+    playable: active && you === mover && mark === null,
+    win: line.includes(cell),
+    last: cell === lastCell,
+  }));
+
+  const players = (['X', 'O'] as const).map((mark) => ({
+    mark,
+    name: state.players[mark]?.name ?? (state.status === 'waiting' ? 'Waiting for a player…' : '—'),
+    you: you === mark,
+    away: active && state.players[mark]?.id != null && state.awaySince[mark] !== null,
+  }));
+
+  const moves = state.moves.map((cell, i) => `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`);
+
+  // Claim victory: only against a human opponent who is away on their own turn.
+  const claimAt = active && opponent && mover === opponent ? claimableAt(state, opponent) : null;
+  const offeredBy = state.rematch.offeredBy;
+  const finished = state.status === 'finished';
+  const rematchOffered = finished && offeredBy !== null && offeredBy === viewerId;
+
+  let detail = '';
+  if (finished && state.rematch.nextId === null && offeredBy !== null && you && offeredBy !== viewerId) {
+    detail = `${opponentPlayer?.name ?? 'Your opponent'} wants a rematch.`;
+  } else if (rematchOffered) {
+    detail = `Rematch offered. Waiting for ${opponentPlayer?.name ?? 'your opponent'} to accept.`;
+  } else if (claimAt !== null) {
+    const seconds = Math.ceil((claimAt - now) / 1000);
+    detail =
+      seconds > 0
+        ? `${opponentPlayer?.name ?? 'Your opponent'} has left. You can claim victory in ${seconds} s.`
+        : `${opponentPlayer?.name ?? 'Your opponent'} has left. You can claim victory.`;
+  } else if (state.status === 'waiting' && state.mode === 'friend' && you) {
+    detail = 'Send the invite link to a friend. The game starts when they join.';
+  }
+
+  const title = status === 'your-turn' ? 'Your turn' : text;
+  return {
+    version: state.version,
+    ply: state.ply,
+    you,
+    status,
+    statusText: text,
+    detail,
+    cells,
+    players,
+    moves,
+    canJoin: state.status === 'waiting' && viewerId !== null && !you,
+    canResign: active && you !== null,
+    canCancel: state.status === 'waiting' && you !== null,
+    canRematch: finished && you !== null && state.rematch.nextId === null && !rematchOffered,
+    rematchOffered,
+    rematchId: state.rematch.nextId,
+    showInvite: state.status === 'waiting' && state.mode === 'friend' && you !== null,
+    canClaim: claimAt !== null && claimAt <= now,
+    claimAt,
+    title,
+  };
+}
