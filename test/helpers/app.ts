@@ -1,7 +1,14 @@
 /** Builds the real app on a test database, and a few helpers to drive it like a browser would. */
 import type { Express } from 'express';
 import request from 'supertest';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.js';
+import { inProcessBus, postgresBus } from '../../src/db/events.js';
+import type { Random } from '../../src/game/ai.js';
+import { attachLive } from '../../src/game/live.js';
+import type { GameDeps } from '../../src/game/service.js';
 import type { AuthLimitRules } from '../../src/auth/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
 import { createTestDatabase, silentLogger, type DatabaseKind, type TestDatabase } from './database.js';
@@ -9,7 +16,18 @@ import { createTestDatabase, silentLogger, type DatabaseKind, type TestDatabase 
 export interface TestApp {
   app: Express;
   db: TestDatabase;
+  gameDeps: GameDeps;
+  /** Set when started with `listen: true`: the HTTP and WebSocket server's base URL. */
+  url: string;
   close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  authLimits?: AuthLimitRules;
+  /** Serve over HTTP with the live WebSocket, as server.ts does (supertest alone needs no port). */
+  listen?: boolean;
+  clock?: () => number;
+  random?: Random;
 }
 
 /** Tests register many accounts from one address; the rate-limit tests set their own rules. */
@@ -20,20 +38,48 @@ const GENEROUS: AuthLimitRules = {
   registerPerUsername: { points: 10_000, seconds: 60 },
 };
 
-export async function startTestApp(kind: DatabaseKind, options: { authLimits?: AuthLimitRules } = {}): Promise<TestApp> {
+export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase(kind);
+  // The real server gets the real LISTEN/NOTIFY bus; the embedded database the in-process one.
+  const bus = kind === 'server' ? await postgresBus(db.pool, db.url, silentLogger) : inProcessBus();
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-schema',
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
   });
-  const { app, sessionStore } = buildApp({ config, pool: db.pool, logger: silentLogger, authLimits: options.authLimits ?? GENEROUS });
+  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({
+    config,
+    pool: db.pool,
+    logger: silentLogger,
+    bus,
+    authLimits: options.authLimits ?? GENEROUS,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
+  let url = '';
+  let stop = async () => {};
+  if (options.listen) {
+    const server = createServer(app);
+    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: undefined });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    stop = async () => {
+      await live.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+  }
   return {
     app,
     db,
+    gameDeps,
+    url,
     async close() {
+      await stop();
       sessionStore.close();
+      await bus.close();
       await db.drop();
     },
   };
