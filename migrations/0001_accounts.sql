@@ -9,7 +9,8 @@ CREATE TABLE users (
   is_admin boolean NOT NULL DEFAULT false,
   -- Sessions that logged in before this moment are no longer valid (password change, log out
   -- other sessions). Compared on every signed-in request, so it acts at once on every instance.
-  sessions_valid_after timestamptz NOT NULL DEFAULT now(),
+  -- Milliseconds, like the login times it is compared with.
+  sessions_valid_after timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
   created_at timestamptz NOT NULL DEFAULT now(),
   last_login_at timestamptz
 );
