@@ -1,0 +1,171 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createGame, joinGame, loadGame, makeMove } from '../../src/game/service.js';
+import type { ServerMessage } from '../../src/game/protocol.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
+import { databaseKinds } from '../helpers/database.js';
+import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
+
+describe.each(databaseKinds)('live play over WebSocket on the %s database', (kind) => {
+  let t: TestApp;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    t = await startTestApp(kind, { listen: true });
+  });
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.close()));
+    await t?.close();
+  });
+
+  async function userId(username: string) {
+    const { rows } = await t.db.pool.query<{ id: number }>('SELECT id FROM users WHERE username = $1', [username]);
+    return rows[0]!.id;
+  }
+
+  async function connected() {
+    const { cookie, username } = await signedIn(t.url);
+    const socket = await openSocket(t.url, cookie);
+    sockets.push(socket);
+    return { socket, id: await userId(username), cookie };
+  }
+
+  /** Two players with sockets subscribed to a started friend game. */
+  async function liveGame() {
+    const x = await connected();
+    const o = await connected();
+    const game = await createGame(t.gameDeps, x.id, { mode: 'friend', level: 'perfect', playAs: 'X' });
+    await joinGame(t.gameDeps, o.id, game);
+    for (const p of [x, o]) {
+      p.socket.send({ type: 'subscribe', game });
+      await p.socket.next((m) => isState(m) && m.game.status === 'active');
+    }
+    return { game, x, o };
+  }
+
+  describe('the upgrade', () => {
+    it('is refused without a session', async () => {
+      await expect(openSocket(t.url)).rejects.toThrow('upgrade refused: 401');
+      await expect(openSocket(t.url, 'ttt.sid=s%3Aforged.signature')).rejects.toThrow('upgrade refused: 401');
+    });
+
+    it('is refused from a foreign Origin, even with a valid session', async () => {
+      const { cookie } = await signedIn(t.url);
+      await expect(openSocket(t.url, cookie, 'https://evil.example')).rejects.toThrow('upgrade refused: 403');
+    });
+  });
+
+  describe('hostile frames', () => {
+    it('answers garbage with an error and keeps the socket usable', async () => {
+      const { socket } = await connected();
+      socket.send('{not json');
+      expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_json' });
+      socket.send({ type: 'launch-missiles' } as never);
+      expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_message' });
+      socket.send(JSON.stringify({ type: 'move', id: 'a', game: 'AAAAAAAAAAAA', ply: 1e99, cell: 'x' }));
+      expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_message', id: 'a' });
+      socket.send({ type: 'subscribe', game: 'AAAAAAAAAAAA' });
+      expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'not_found' });
+      expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+    });
+
+    it('closes the socket on a frame over 4 KiB', async () => {
+      const { socket } = await connected();
+      const closed = once(socket.ws, 'close');
+      socket.send(JSON.stringify({ type: 'subscribe', game: 'x'.repeat(5000) }));
+      const [code] = await closed;
+      expect(code).toBe(1009);
+    });
+
+    it('rate limits a flood, then closes a client that keeps flooding', async () => {
+      const { socket } = await connected();
+      for (let i = 0; i < 40; i++) socket.send({ type: 'subscribe-lobby' });
+      expect(await socket.next((m) => m.type === 'error')).toMatchObject({ code: 'rate_limited' });
+      const closed = once(socket.ws, 'close');
+      for (let i = 0; i < 200; i++) socket.send({ type: 'subscribe-lobby' });
+      const [code] = await closed;
+      expect(code).toBe(1008);
+    });
+  });
+
+  describe('playing', () => {
+    it('plays a full game: every move reaches the opponent and a spectator', async () => {
+      const { game, x, o } = await liveGame();
+      const spectator = await connected();
+      spectator.socket.send({ type: 'subscribe', game });
+      await spectator.socket.next(isState);
+
+      const cells = [0, 3, 1, 4, 2];
+      for (const [ply, cell] of cells.entries()) {
+        const mover = ply % 2 === 0 ? x : o;
+        mover.socket.send({ type: 'move', id: `m${ply}`, game, ply, cell });
+        expect(await mover.socket.next((m) => m.type === 'ack' || m.type === 'error')).toEqual({ type: 'ack', id: `m${ply}` });
+        for (const watcher of [x, o, spectator]) {
+          const seen = await watcher.socket.next((m) => isState(m) && m.game.ply === ply + 1);
+          expect((seen as Extract<ServerMessage, { type: 'state' }>).game.moves.at(-1)).toBe(cell);
+        }
+      }
+      const final = await loadGame(t.gameDeps, game);
+      expect(final?.result).toBe('x_won');
+    });
+
+    it('refuses a move out of turn with a readable error and the current state', async () => {
+      const { game, o } = await liveGame();
+      o.socket.send({ type: 'move', id: 'early', game, ply: 0, cell: 4 });
+      expect(await o.socket.next((m) => m.type === 'error')).toMatchObject({ id: 'early', code: 'not_your_turn', message: 'It is not your turn.' });
+      expect(await o.socket.next(isState)).toMatchObject({ game: { ply: 0 } });
+    });
+
+    it('sends the current state to a client that resubscribes with an old version', async () => {
+      const { game, x, o } = await liveGame();
+      const stale = (await loadGame(t.gameDeps, game))!.version;
+      await o.socket.close();
+      await makeMove(t.gameDeps, x.id, game, 0, 4);
+      const back = await openSocket(t.url, o.cookie);
+      sockets.push(back);
+      back.send({ type: 'subscribe', game, version: stale });
+      const state = await back.next(isState);
+      expect(state.game.version).toBeGreaterThan(stale);
+      expect(state.game.moves).toEqual([4]);
+    });
+
+    it('tells the waiting player when the opponent leaves and comes back', async () => {
+      const { game, x, o } = await liveGame();
+      x.socket.send({ type: 'move', id: 'm', game, ply: 0, cell: 4 });
+      await x.socket.next((m) => isState(m) && m.game.ply === 1);
+      await o.socket.close();
+      const away = await x.socket.next((m) => isState(m) && m.game.awaySince.O !== null);
+      expect(away.type).toBe('state');
+      const back = await openSocket(t.url, o.cookie);
+      sockets.push(back);
+      back.send({ type: 'subscribe', game });
+      await x.socket.next((m) => isState(m) && m.game.awaySince.O === null);
+    });
+
+    it('accepts a rematch over the socket and acks with the new game', async () => {
+      const { game, x, o } = await liveGame();
+      x.socket.send({ type: 'resign', id: 'r', game });
+      await x.socket.next((m) => m.type === 'ack');
+      x.socket.send({ type: 'rematch', id: 'offer', game });
+      expect(await x.socket.next((m) => m.type === 'ack')).toEqual({ type: 'ack', id: 'offer', rematchId: null });
+      await o.socket.next((m) => isState(m) && m.game.rematch.offeredBy === x.id);
+      o.socket.send({ type: 'rematch', id: 'accept', game });
+      const ack = await o.socket.next((m) => m.type === 'ack');
+      expect(ack).toMatchObject({ rematchId: expect.stringMatching(/^[A-Za-z0-9]{12}$/) });
+      await x.socket.next((m) => isState(m) && m.game.rematch.nextId !== null);
+    });
+  });
+
+  describe('lobby', () => {
+    it('tells lobby sockets when an open game appears', async () => {
+      const watcher = await connected();
+      watcher.socket.send({ type: 'subscribe-lobby' });
+      // Give the subscription a moment to register before the event it should see.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const host = await connected();
+      await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'X' });
+      expect(await watcher.socket.next((m) => m.type === 'lobby')).toEqual({ type: 'lobby' });
+    });
+  });
+});
