@@ -16,6 +16,7 @@ import type { Random } from './game/ai.js';
 import { gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
 import { lobbyRoutes } from './lobby/routes.js';
+import { assetUrls, staticCacheControl } from './web/assets.js';
 import { csrfProtection, csrfTokenLocal } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
 import { viewLocals } from './web/locals.js';
@@ -79,7 +80,15 @@ export function buildApp({
       res.status(503).type('text').send('database unavailable');
     }
   });
-  app.use('/static', express.static(root('public'), { maxAge: '1h', index: false }));
+  // nginx serves /static/ in production; this is for `npm start` without it.
+  app.use(
+    '/static',
+    express.static(root('public'), {
+      index: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', staticCacheControl(res.req.query)),
+    }),
+  );
+  app.locals.asset = assetUrls(root('public'), { cache: config.env === 'production' });
 
   app.use(
     pinoHttp({
