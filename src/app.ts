@@ -17,7 +17,7 @@ import { gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
 import { lobbyRoutes } from './lobby/routes.js';
 import { assetUrls, staticCacheControl } from './web/assets.js';
-import { csrfProtection, csrfTokenLocal } from './web/csrf.js';
+import { csrfProtection, csrfTokenLocal, sameOriginPosts } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
 import { viewLocals } from './web/locals.js';
 import { securityHeaders } from './web/security.js';
@@ -111,6 +111,7 @@ export function buildApp({
   app.use(loadUser(pool));
   app.use(csrfTokenLocal);
   app.use(viewLocals);
+  app.use(sameOriginPosts(config.publicOrigin));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(csrfProtection);

@@ -252,7 +252,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (!user || !user.isActive || (session?.loginAt ?? 0) < user.sessionsValidAfter) {
       return refuse(socket, 401, 'Unauthorized');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, user.id));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      logger.info({ user: user.id, instance: instanceId }, 'live socket opened');
+      onConnection(ws, user.id);
+    });
   }
 
   const onUpgradeEvent = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

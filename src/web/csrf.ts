@@ -5,6 +5,7 @@
  */
 import type { RequestHandler } from 'express';
 import { csrfSync } from 'csrf-sync';
+import { HttpError } from './errors.js';
 
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req) => {
@@ -23,6 +24,23 @@ const { csrfSynchronisedProtection, generateToken } = csrfSync({
 });
 
 export const csrfProtection: RequestHandler = csrfSynchronisedProtection;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Refuses state-changing requests whose Origin header names another site, before anything else
+ * looks at them. Browsers send Origin with every POST; requests without one (scripts, very old
+ * browsers) still need the CSRF token.
+ */
+export function sameOriginPosts(publicOrigin: string | undefined): RequestHandler {
+  return (req, _res, next) => {
+    const origin = req.headers.origin;
+    if (SAFE_METHODS.has(req.method) || origin === undefined) return next();
+    const expected = publicOrigin ?? `${req.protocol}://${req.get('host') ?? ''}`;
+    if (origin === expected) return next();
+    next(new HttpError(403, 'This request came from another site and was refused.'));
+  };
+}
 
 /** Makes `csrfToken()` available to templates. */
 export const csrfTokenLocal: RequestHandler = (req, res, next) => {

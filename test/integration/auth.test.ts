@@ -233,6 +233,20 @@ describe.each(databaseKinds)('accounts on the %s database', (kind) => {
       }
     });
 
+    it('refuses a POST whose Origin is another site, even with a valid token', async () => {
+      const a = agent();
+      const page = await a.get('/register');
+      const username = uniqueName('origin');
+      const res = await a
+        .post('/register')
+        .set('Origin', 'https://evil.example')
+        .type('form')
+        .send({ _csrf: csrfTokenIn(page.text), username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+      expect(res.status).toBe(403);
+      expect(res.text).toContain('came from another site');
+      expect(await userCount(username)).toBe(0);
+    });
+
     it('does not log out a signed-in user on a forged POST', async () => {
       const a = agent();
       await registerUser(a);
