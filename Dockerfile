@@ -24,6 +24,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/public ./public
 COPY views ./views
 COPY migrations ./migrations
+COPY docker/create-admin.sh /usr/local/bin/create-admin
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000

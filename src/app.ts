@@ -16,6 +16,8 @@ import type { Random } from './game/ai.js';
 import { gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
 import { lobbyRoutes } from './lobby/routes.js';
+import { adminRoutes, requireAdmin } from './admin/routes.js';
+import { userRoutes } from './users/routes.js';
 import { assetUrls, staticCacheControl } from './web/assets.js';
 import { csrfProtection, csrfTokenLocal, sameOriginPosts } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
@@ -63,10 +65,13 @@ export function buildApp({
     bcryptCost: config.bcryptCost,
     secureCookies: config.secureCookies,
     limiter: createAuthLimiter(pool, authLimits),
+    bus,
   });
   const gameDeps = { db: pool, bus, clock, random };
   const games = gameRoutes({ ...gameDeps, publicOrigin: config.publicOrigin });
   const lobby = lobbyRoutes({ db: pool, clock });
+  const users = userRoutes({ db: pool });
+  const admin = adminRoutes({ db: pool, bus });
 
   // Probes and static files first: no session, no database, no log line each.
   app.get('/healthz', (_req, res) => {
@@ -127,8 +132,15 @@ export function buildApp({
   app.post('/logout', auth.postLogout);
   app.get('/account', requireUser, auth.showAccount);
   app.post('/account/password', requireUser, auth.postPassword);
+  app.post('/account/sessions', requireUser, auth.postOtherSessions);
+  app.post('/account/delete', requireUser, auth.postDelete);
+  app.get('/users/:username', users.showProfile);
+  app.get('/leaderboard', users.showLeaderboard);
+  app.get('/admin/users', requireAdmin, admin.listUsers);
+  app.post('/admin/users/:id/:action', requireAdmin, admin.act);
   app.post('/games', requireUser, games.create);
   app.get('/games/:id', games.show);
+  app.get('/games/:id/hint', requireUser, games.hint);
   app.post('/games/:id/join', requireUser, games.join);
   app.post('/games/:id/moves', requireUser, games.move);
   app.post('/games/:id/resign', requireUser, games.resign);

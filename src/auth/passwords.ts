@@ -5,7 +5,7 @@
 import bcrypt from 'bcrypt';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
-export const PASSWORD_MIN_BYTES = 8;
+export const PASSWORD_MIN_CHARACTERS = 8;
 /** bcrypt ignores everything after 72 bytes; refusing longer passwords beats truncating them. */
 export const PASSWORD_MAX_BYTES = 72;
 
@@ -19,9 +19,10 @@ const RESERVED_USERNAMES = new Set([
   'login', 'logout', 'register', 'account', 'settings', 'lobby', 'games', 'users', 'leaderboard',
 ]);
 
+/** Also every name starting with "computer" (its players) or "deleted" (deleted accounts' rows). */
 export function isReservedUsername(username: string): boolean {
   const name = username.toLowerCase();
-  return RESERVED_USERNAMES.has(name) || name.startsWith('computer');
+  return RESERVED_USERNAMES.has(name) || name.startsWith('computer') || name.startsWith('deleted');
 }
 
 let commonPasswords: Set<string> | undefined;
@@ -34,9 +35,10 @@ export function isCommonPassword(password: string): boolean {
 
 /** The first rule a new password breaks, as a sentence for the form, or null when it is fine. */
 export function passwordProblem(password: string, username: string): string | null {
-  const bytes = Buffer.byteLength(password, 'utf8');
-  if (bytes < PASSWORD_MIN_BYTES) return `Password must be at least ${PASSWORD_MIN_BYTES} characters.`;
-  if (bytes > PASSWORD_MAX_BYTES) {
+  // The minimum counts characters, as its message says (four emoji are 16 bytes but 4 characters);
+  // the maximum counts bytes, because that is where bcrypt stops reading.
+  if ([...password].length < PASSWORD_MIN_CHARACTERS) return `Password must be at least ${PASSWORD_MIN_CHARACTERS} characters.`;
+  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
     return `Password must be at most ${PASSWORD_MAX_BYTES} bytes (accented letters and emoji count as 2 to 4).`;
   }
   if (username.length > 0 && password.toLowerCase().includes(username.toLowerCase())) {

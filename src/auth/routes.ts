@@ -1,13 +1,16 @@
 /** Pages and form posts for accounts. Thin: parse nothing here, call the service, pick a page. */
 import type { Request, RequestHandler, Response } from 'express';
 import type { AuthLimiter } from './rate-limit.js';
-import { changePassword, logIn, register, type AuthDeps, type LoggedIn } from './service.js';
+import { changePassword, deleteAccount, logIn, register, type AuthDeps, type FieldErrors, type LoggedIn } from './service.js';
+import { voidSessions } from './store.js';
+import type { EventBus } from '../db/events.js';
 import { renderError } from '../web/errors.js';
 import { safeNextPath, setFlash } from '../web/locals.js';
 import { regenerateSession, destroySession, SESSION_COOKIE } from '../web/session.js';
 
 export interface AuthRouteDeps extends AuthDeps {
   limiter: AuthLimiter;
+  bus: EventBus;
   secureCookies: boolean;
 }
 
@@ -16,14 +19,16 @@ function usernameOf(body: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** "30 seconds", "1 minute", "15 minutes": rounded up, so that trying again then works. */
+function waitInWords(seconds: number): string {
+  if (seconds < 60) return seconds === 1 ? '1 second' : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
 function tooManyAttempts(res: Response, retryAfterSeconds: number) {
-  const minutes = Math.ceil(retryAfterSeconds / 60);
   res.set('Retry-After', String(retryAfterSeconds));
-  renderError(
-    res,
-    429,
-    `Too many attempts. Try again in ${minutes === 1 ? '1 minute' : `${minutes} minutes`}.`,
-  );
+  renderError(res, 429, `Too many attempts. Try again in ${waitInWords(retryAfterSeconds)}.`);
 }
 
 /** A new session id at every login (no fixation), holding the user and the login time. */
@@ -93,19 +98,39 @@ export function authRoutes(deps: AuthRouteDeps) {
     res.redirect(303, '/?logged_out=1');
   };
 
-  const showAccount: RequestHandler = (_req, res) => {
-    res.render('account', { title: 'Your account', errors: {} });
-  };
+  /** The account page; `failed` names the form whose errors are shown. */
+  const renderAccount = (res: Response, failed: 'password' | 'delete' | null = null, errors: FieldErrors = {}) =>
+    res.status(failed ? 422 : 200).render('account', { title: 'Your account', failed, errors });
+
+  const showAccount: RequestHandler = (_req, res) => renderAccount(res);
 
   const postPassword: RequestHandler = async (req, res) => {
     const user = req.user!;
     const outcome = await changePassword(deps, user.id, req.body);
-    if (!outcome.ok) return res.status(422).render('account', { title: 'Your account', errors: outcome.errors });
+    if (!outcome.ok) return renderAccount(res, 'password', outcome.errors);
     // This session stays; every other one of this user logged in before validAfter and ends.
     await startSession(req, { user, loginAt: outcome.validAfter });
     setFlash(req, 'status', 'Your password has been changed. Your other sessions have been logged out.');
     res.redirect(303, '/account');
   };
 
-  return { showLogin, postLogin, showRegister, postRegister, showLogout, postLogout, showAccount, postPassword };
+  /** Ends every other session of the user (other browsers, a lost phone) and keeps this one. */
+  const postOtherSessions: RequestHandler = async (req, res) => {
+    const user = req.user!;
+    await startSession(req, { user, loginAt: await voidSessions(deps.db, user.id) });
+    setFlash(req, 'status', 'Your other sessions have been logged out.');
+    res.redirect(303, '/account');
+  };
+
+  const postDelete: RequestHandler = async (req, res) => {
+    const user = req.user!;
+    const outcome = await deleteAccount(deps, user.id, req.body);
+    if (!outcome.ok) return renderAccount(res, 'delete', outcome.errors);
+    await deps.bus.publish({ kind: 'user', user: user.id });
+    await destroySession(req);
+    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: '/' });
+    res.redirect(303, '/?deleted=1');
+  };
+
+  return { postOtherSessions, postDelete, showLogin, postLogin, showRegister, postRegister, showLogout, postLogout, showAccount, postPassword };
 }

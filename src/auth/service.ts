@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { dummyHash, hashPassword, isReservedUsername, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
-import { findAccountById, findAccountByUsername, insertAccount, recordLogin, updatePassword } from './store.js';
+import { deleteAccount as removeAccount, findAccountById, findAccountByUsername, insertAccount, recordLogin, updatePassword } from './store.js';
 
 export interface AuthDeps {
   db: Pool;
@@ -120,4 +120,18 @@ export async function changePassword(
 
   const validAfter = await updatePassword(deps.db, userId, await hashPassword(newPassword, deps.bcryptCost));
   return { ok: true, validAfter };
+}
+
+const confirmPasswordForm = z.object({ password: passwordField('Enter your password to confirm.') });
+
+/** Deletes the account after checking its password. */
+export async function deleteAccount(deps: AuthDeps, userId: number, body: unknown): Promise<Outcome<object>> {
+  const parsed = confirmPasswordForm.safeParse(body);
+  if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) };
+  const account = await findAccountById(deps.db, userId);
+  if (!account || !(await verifyPassword(parsed.data.password, account.passwordHash))) {
+    return { ok: false, errors: { password: 'That password is not correct.' } };
+  }
+  await removeAccount(deps.db, userId);
+  return { ok: true };
 }

@@ -80,3 +80,29 @@ export async function updatePassword(db: Pool, id: number, passwordHash: string)
   );
   return rows[0]!.at;
 }
+
+/** Voids every session of the user that logged in before now; returns that moment. */
+export async function voidSessions(db: Pool, id: number): Promise<number> {
+  const { rows } = await db.query<{ at: number }>(
+    `UPDATE users SET sessions_valid_after = date_trunc('milliseconds', now()) WHERE id = $1
+     RETURNING (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at`,
+    [id],
+  );
+  return rows[0]!.at;
+}
+
+/**
+ * Deletes an account but keeps its row, so every game keeps both players ("deleted user"): the
+ * name is freed, the password can never match, every session ends, waiting games are called off.
+ */
+export async function deleteAccount(db: Pool, id: number): Promise<void> {
+  await db.query(
+    `WITH gone AS (
+       UPDATE users SET deleted_at = now(), is_active = false, is_admin = false, password_hash = '!',
+              username = 'deleted-' || id, sessions_valid_after = date_trunc('milliseconds', now())
+        WHERE id = $1 RETURNING id)
+     UPDATE games SET status = 'aborted', reason = 'cancelled', version = version + 1, updated_at = now(), finished_at = now()
+      WHERE status = 'waiting' AND created_by IN (SELECT id FROM gone)`,
+    [id],
+  );
+}

@@ -5,7 +5,7 @@
  */
 import type { GameState } from '../game/model.js';
 import type { ServerMessage } from '../game/protocol.js';
-import { viewGame, type GameView } from '../game/view.js';
+import { viewGame, type GameView, type MoveView } from '../game/view.js';
 import { connectLive } from './socket.js';
 
 const root = document.getElementById('game');
@@ -55,6 +55,7 @@ function start(root: HTMLElement) {
       button.toggleAttribute('data-win', cell.win);
       button.toggleAttribute('data-last', cell.last);
       button.removeAttribute('aria-busy');
+      button.removeAttribute('data-hint');
     });
     pendingCell = null;
     for (const player of view.players) {
@@ -64,15 +65,14 @@ function start(root: HTMLElement) {
       item.querySelector<HTMLElement>('.player-you')!.hidden = !player.you;
       item.querySelector<HTMLElement>('.player-away')!.hidden = !player.away;
     }
-    if (movesList.children.length !== view.moves.length) {
-      movesList.replaceChildren(
-        ...view.moves.map((text) => {
-          const li = document.createElement('li');
-          li.textContent = text;
-          return li;
-        }),
-      );
+    const movesKey = JSON.stringify(view.moves);
+    if (movesList.dataset.key !== movesKey) {
+      movesList.dataset.key = movesKey;
+      movesList.replaceChildren(...view.moves.map(moveItem));
     }
+    renderReplay(view);
+    const hintLink = $<HTMLAnchorElement>('#hint-link');
+    if (hintLink) hintLink.hidden = !view.canHint;
     const shown: Record<string, boolean> = {
       'Join game': view.canJoin,
       Resign: view.canResign,
@@ -90,6 +90,52 @@ function start(root: HTMLElement) {
     }
     const invite = $('#invite');
     if (invite) invite.hidden = !view.showInvite;
+  }
+
+  /** The same markup as views/partials/move.ejs. */
+  function moveItem(move: MoveView): HTMLLIElement {
+    const li = document.createElement('li');
+    li.textContent = move.text;
+    if (move.mistake) li.className = 'mistake';
+    if (move.verdict) {
+      const verdict = document.createElement('span');
+      verdict.className = 'verdict';
+      verdict.textContent = ` — ${move.verdict}`;
+      li.append(verdict);
+    }
+    if (move.firstMistake) {
+      li.dataset.firstMistake = '';
+      const badge = document.createElement('strong');
+      badge.className = 'first-mistake';
+      badge.textContent = 'First mistake';
+      li.append(' ', badge);
+    }
+    return li;
+  }
+
+  /** Once the game is over, the replay links appear (they load positions as plain pages). */
+  function renderReplay(view: GameView) {
+    const nav = $('#replay');
+    if (!nav || !view.replay) return;
+    const { ply, total } = view.replay;
+    nav.hidden = false;
+    $('#replay-position')!.textContent = `Move ${ply} of ${total}`;
+    const targets: Record<string, [number, boolean]> = {
+      First: [0, ply > 0],
+      Previous: [ply - 1, ply > 0],
+      Next: [ply + 1, ply < total],
+      Last: [total, ply < total],
+    };
+    for (const step of nav.querySelectorAll<HTMLElement>('[data-replay]')) {
+      const [target, enabled] = targets[step.dataset.replay!]!;
+      const element = document.createElement(enabled ? 'a' : 'span');
+      element.className = step.className;
+      element.dataset.replay = step.dataset.replay!;
+      element.textContent = step.textContent;
+      if (enabled) (element as HTMLAnchorElement).href = `/games/${gameId}?ply=${target}`;
+      else element.setAttribute('aria-disabled', 'true');
+      step.replaceWith(element);
+    }
   }
 
   function redraw() {
@@ -157,6 +203,16 @@ function start(root: HTMLElement) {
       socket.send({ type, id: nextId(), game: gameId });
     });
   }
+
+  // Hint: asks the server (which refuses it in games against people) and marks the cell.
+  $<HTMLAnchorElement>('#hint-link')?.addEventListener('click', async (event) => {
+    event.preventDefault();
+    const res = await fetch(`/games/${gameId}/hint`, { headers: { Accept: 'application/json' } });
+    if (!res.ok) return showError('No hint is available right now.');
+    const { cell, text } = (await res.json()) as { cell: number; text: string };
+    for (const button of cells) button.toggleAttribute('data-hint', Number(button.dataset.cell) === cell);
+    detail.textContent = text;
+  });
 
   const copy = $<HTMLButtonElement>('#copy-invite');
   const link = $<HTMLInputElement>('#invite-link');

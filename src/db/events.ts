@@ -22,15 +22,19 @@ const busEventSchema = z.discriminatedUnion('kind', [
     /** Whether everyone's lobby lists change (created, joined, ended), not only its players'. */
     lobby: z.boolean(),
   }),
+  /** An account was deactivated or deleted: its live sockets close on every instance. */
+  z.object({ kind: z.literal('user'), user: z.number().int() }),
   /** The bus lost events (listener reconnected): re-read everything that is being watched. */
   z.object({ kind: z.literal('resync') }),
 ]);
 
 export type BusEvent = z.infer<typeof busEventSchema>;
 export type GameEvent = Extract<BusEvent, { kind: 'game' }>;
+/** What code may publish; `resync` only comes from the bus itself. */
+export type PublishedEvent = Exclude<BusEvent, { kind: 'resync' }>;
 
 export interface EventBus {
-  publish(event: GameEvent): Promise<void>;
+  publish(event: PublishedEvent): Promise<void>;
   subscribe(handler: (event: BusEvent) => void): void;
   close(): Promise<void>;
 }

@@ -96,6 +96,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
 
   deps.bus.subscribe((event: BusEvent) => {
     void (async () => {
+      if (event.kind === 'user') {
+        for (const conn of connections) if (conn.userId === event.user) conn.socket.close(CLOSE_POLICY, 'Signed out');
+        return;
+      }
       if (event.kind === 'resync') {
         for (const [gameId, conns] of watchers) await sendState(conns, gameId);
         for (const conn of lobbyWatchers) noticeLobby(conn);

@@ -4,10 +4,11 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { RuleError } from './rules.js';
+import { hintFor } from './analysis.js';
+import { parseBoard, RuleError } from './rules.js';
 import { LEVELS, type GameState } from './model.js';
 import { claimVictory, createGame, GameError, joinGame, loadGame, makeMove, rematch, resign, type GameDeps } from './service.js';
-import { viewGame } from './view.js';
+import { cellName, viewGame } from './view.js';
 import { renderError } from '../web/errors.js';
 
 const newGameForm = z.object({
@@ -15,6 +16,8 @@ const newGameForm = z.object({
   level: z.enum(LEVELS as ['easy', 'medium', 'perfect']).default('perfect'),
   playAs: z.enum(['X', 'O', 'random']).default('random'),
 });
+
+const replayPly = z.coerce.number().int().min(0).max(9).optional();
 
 const moveForm = z.object({
   ply: z.coerce.number().int().min(0).max(9),
@@ -30,13 +33,21 @@ function originOf(req: Request, publicOrigin: string | undefined): string {
 }
 
 export function gameRoutes(deps: GameRouteDeps) {
-  function renderGame(req: Request, res: Response, game: GameState, error?: string) {
-    const view = viewGame(game, req.user?.id ?? null, deps.clock());
+  function renderGame(
+    req: Request,
+    res: Response,
+    game: GameState,
+    extra: { error?: string; hint?: number; replayPly?: number } = {},
+  ) {
+    const view = viewGame(game, req.user?.id ?? null, deps.clock(), { replayPly: extra.replayPly });
+    if (extra.hint !== undefined) view.detail = `Hint: try ${cellName(extra.hint)}.`;
     res.render('game', {
       title: view.title,
       game,
       view,
-      error: error ?? null,
+      error: extra.error ?? null,
+      hint: extra.hint ?? null,
+      replaying: extra.replayPly !== undefined,
       inviteUrl: `${originOf(req, deps.publicOrigin)}/games/${game.id}`,
     });
   }
@@ -48,7 +59,7 @@ export function gameRoutes(deps: GameRouteDeps) {
     const game = await loadGame(deps, String(req.params.id));
     if (!game) return renderError(res, status, err.message);
     res.status(status);
-    renderGame(req, res, game, err.message);
+    renderGame(req, res, game, { error: err.message });
   }
 
   /** Runs an action for the signed-in user and goes back to the game page (post/redirect/get). */
@@ -74,7 +85,21 @@ export function gameRoutes(deps: GameRouteDeps) {
   const show: RequestHandler = async (req, res) => {
     const game = await loadGame(deps, String(req.params.id));
     if (!game) return renderError(res, 404, 'There is no game at this address. Check the link, or start a new game from the lobby.');
-    renderGame(req, res, game);
+    // ?ply=N shows a finished game after N moves: each position of a replay has its own URL.
+    const ply = replayPly.safeParse(req.query.ply);
+    renderGame(req, res, game, ply.success && ply.data !== undefined ? { replayPly: ply.data } : {});
+  };
+
+  /** The best move, in games against the computer at Easy or Medium only (JSON for the script). */
+  const hint: RequestHandler = async (req, res) => {
+    const game = await loadGame(deps, String(req.params.id));
+    if (!game) return renderError(res, 404, 'There is no game at this address.');
+    if (!viewGame(game, req.user!.id, deps.clock()).canHint) {
+      return renderError(res, 403, 'Hints are only for your turn in a game against the computer at Easy or Medium.');
+    }
+    const cell = hintFor(parseBoard(game.board))!;
+    if (req.accepts(['html', 'json']) === 'json') return res.json({ cell, text: `Hint: try ${cellName(cell)}.` });
+    renderGame(req, res, game, { hint: cell });
   };
 
   const move = action(async (req, userId, id) => {
@@ -86,6 +111,7 @@ export function gameRoutes(deps: GameRouteDeps) {
   return {
     create,
     show,
+    hint,
     move,
     join: action((_req, userId, id) => joinGame(deps, userId, id)),
     resign: action((_req, userId, id) => resign(deps, userId, id)),

@@ -7,9 +7,11 @@ import type { Pool, PoolClient } from 'pg';
 import type { EventBus, GameEvent } from '../db/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { chooseMove, type Level, type Random } from './ai.js';
-import { claimableAt, WAITING_EXPIRES_MS, type GameMode, type GameState, type PlayAs } from './model.js';
+import { claimableAt, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type PlayAs } from './model.js';
 import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
 import * as store from './store.js';
+import { rateGame } from '../users/ratings.js';
+import * as ratingStore from '../users/store.js';
 
 export interface GameDeps {
   db: Pool;
@@ -104,6 +106,20 @@ export interface NewGameOptions {
   playAs: PlayAs;
 }
 
+/**
+ * A game between two people that has just finished is rated in the same transaction, so a result
+ * never exists without its rating change (games against the computer and aborted ones are not).
+ */
+async function rateIfRated(tx: PoolClient, game: store.LockedGame, result: FinalResult) {
+  if (game.mode === 'ai' || game.playerX === null || game.playerO === null) return;
+  const ratings = await ratingStore.lockRatings(tx, [game.playerX, game.playerO]);
+  const before = { x: ratings.get(game.playerX)!, o: ratings.get(game.playerO)! };
+  const after = rateGame(before.x, before.o, result);
+  await ratingStore.saveRating(tx, game.playerX, after.x);
+  await ratingStore.saveRating(tx, game.playerO, after.o);
+  await ratingStore.saveRatingChanges(tx, game.id, after.x.rating - before.x.rating, after.o.rating - before.o.rating);
+}
+
 /** The board after the computer's moves until it is a human's turn or the game is over. */
 function outcomeOf(board: Board): store.AfterMoves {
   const r = result(board);
@@ -185,8 +201,10 @@ export async function makeMove(deps: GameDeps, userId: number, id: string, expec
       board = play(board, answer, game.aiMark);
       moves.push({ cell: answer, mark: game.aiMark, playerId: null });
     }
-    const version = await store.recordMoves(tx, id, game.ply, moves, outcomeOf(board), now);
+    const after = outcomeOf(board);
+    const version = await store.recordMoves(tx, id, game.ply, moves, after, now);
     if (version === undefined) throw new GameError('stale', 'The board changed since you saw it. Here is the current position.');
+    if (after.result) await rateIfRated(tx, game, after.result);
     return { game, version };
   });
   await announce(deps, gameEvent(game, version, true));
@@ -207,7 +225,9 @@ export async function resign(deps: GameDeps, userId: number, id: string): Promis
     }
     if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
     const result = you === 'X' ? 'o_won' : 'x_won';
-    return { game, version: await store.endGame(tx, id, { status: 'finished', result, reason: 'resigned' }, now) };
+    const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'resigned' }, now);
+    await rateIfRated(tx, game, result);
+    return { game, version };
   });
   await announce(deps, gameEvent(game, version, true));
 }
@@ -232,7 +252,9 @@ export async function claimVictory(deps: GameDeps, userId: number, id: string): 
       throw new GameError('cannot_claim', `Your opponent may still come back. You can claim victory in ${Math.ceil((claimAt - now) / 1000)} s.`);
     }
     const result = you === 'X' ? 'x_won' : 'o_won';
-    return { game, version: await store.endGame(tx, id, { status: 'finished', result, reason: 'abandoned' }, now) };
+    const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'abandoned' }, now);
+    await rateIfRated(tx, game, result);
+    return { game, version };
   });
   await announce(deps, gameEvent(game, version, true));
 }

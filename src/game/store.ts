@@ -9,6 +9,8 @@ type Db = Pool | PoolClient;
 /** A timestamptz column as milliseconds. Only ever given fixed column names, never input. */
 const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 const at = (time: number) => new Date(time);
+/** A player's name as shown: a deleted account keeps its games under this name. */
+export const displayName = (alias: string) => `CASE WHEN ${alias}.deleted_at IS NULL THEN ${alias}.username ELSE 'deleted user' END`;
 
 /** A player counts as connected while an instance refreshes their row (every 10 s) within this. */
 export const PRESENCE_STALE_MS = 30_000;
@@ -207,7 +209,7 @@ const awaySince = (seat: string) => `(
 export async function readGameState(db: Db, id: string, now: number): Promise<StateRow | undefined> {
   const { rows } = await db.query<StateRow>(
     `SELECT g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
-            g.player_x AS "playerX", g.player_o AS "playerO", ux.username AS "xName", uo.username AS "oName",
+            g.player_x AS "playerX", g.player_o AS "playerO", ${displayName('ux')} AS "xName", ${displayName('uo')} AS "oName",
             g.status, g.result, g.reason, g.board, g.ply, g.version,
             ${ms('g.turn_started_at')} AS "turnStartedAt", ${ms('g.created_at')} AS "createdAt",
             g.rematch_offered_by AS "rematchOfferedBy", g.rematch_id AS "rematchId",

@@ -2,6 +2,7 @@
  * What one viewer sees of a game: status words, cell names, which buttons apply. Pure, so the
  * server renders the page from it and the browser script updates the same page from it.
  */
+import { analyseMoves, boardAt, VERDICT_WORDS } from './analysis.js';
 import { claimableAt, markOf, type GameState } from './model.js';
 import { otherMark, parseBoard, turn, winner, type Mark } from './rules.js';
 
@@ -26,6 +27,16 @@ export interface CellView {
   last: boolean;
 }
 
+export interface MoveView {
+  text: string;
+  /** After the game: what the move did under perfect play ("threw away a win"). */
+  verdict: string | null;
+  mistake: boolean;
+  firstMistake: boolean;
+  /** The move the replay shows last. */
+  current: boolean;
+}
+
 export interface GameView {
   version: number;
   ply: number;
@@ -37,7 +48,11 @@ export interface GameView {
   detail: string;
   cells: CellView[];
   players: { mark: Mark; name: string; you: boolean; away: boolean }[];
-  moves: string[];
+  moves: MoveView[];
+  /** Stepping through a finished game: the position shown (moves played) out of all of them. */
+  replay: { ply: number; total: number } | null;
+  /** A Hint is offered: the viewer's turn in a game against the computer at Easy or Medium. */
+  canHint: boolean;
   canJoin: boolean;
   canResign: boolean;
   canCancel: boolean;
@@ -97,12 +112,16 @@ function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; te
   return { status: mover === 'X' ? 'x-turn' : 'o-turn', text: `${name(mover)} (${mover}) to move` };
 }
 
-export function viewGame(state: GameState, viewerId: number | null, now: number): GameView {
+export function viewGame(state: GameState, viewerId: number | null, now: number, options: { replayPly?: number } = {}): GameView {
   const you = markOf(state, viewerId);
-  const board = parseBoard(state.board);
+  const over = state.status === 'finished' || state.status === 'aborted';
+  const total = state.moves.length;
+  // A finished game can be stepped through: the board shows the position after `shownPly` moves.
+  const shownPly = over && options.replayPly !== undefined ? Math.max(0, Math.min(total, options.replayPly)) : total;
+  const board = shownPly === total ? parseBoard(state.board) : boardAt(state.moves, shownPly);
   const { status, text } = statusFor(state, you);
   const line: readonly number[] = winner(board)?.line ?? [];
-  const lastCell = state.moves.at(-1);
+  const lastCell = shownPly > 0 ? state.moves[shownPly - 1] : undefined;
   const mover = turn(board);
   const active = state.status === 'active';
   const opponent = you ? otherMark(you) : null;
@@ -123,7 +142,16 @@ export function viewGame(state: GameState, viewerId: number | null, now: number)
     away: active && state.players[mark]?.id != null && state.awaySince[mark] !== null,
   }));
 
-  const moves = state.moves.map((cell, i) => `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`);
+  const analysis = state.status === 'finished' && total > 0 ? analyseMoves(state.moves) : null;
+  const moves = state.moves.map(
+    (cell, i): MoveView => ({
+      text: `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`,
+      verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
+      mistake: analysis?.verdicts[i]!.mistake ?? false,
+      firstMistake: analysis?.firstMistake === i,
+      current: over && i === shownPly - 1,
+    }),
+  );
 
   // Claim victory: only against a human opponent who is away on their own turn.
   const claimAt = active && opponent && mover === opponent ? claimableAt(state, opponent) : null;
@@ -157,6 +185,8 @@ export function viewGame(state: GameState, viewerId: number | null, now: number)
     cells,
     players,
     moves,
+    replay: over && total > 0 ? { ply: shownPly, total } : null,
+    canHint: active && you === mover && state.mode === 'ai' && (state.aiLevel === 'easy' || state.aiLevel === 'medium'),
     canJoin: state.status === 'waiting' && viewerId !== null && !you,
     canResign: active && you !== null,
     canCancel: state.status === 'waiting' && you !== null,

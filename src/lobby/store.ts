@@ -1,6 +1,7 @@
 /** SQL for the lobby lists. */
 import type { Pool } from 'pg';
 import type { Level } from '../game/ai.js';
+import { displayName } from '../game/store.js';
 import type { FinalResult, GameMode, GameStatus } from '../game/model.js';
 
 export interface LobbyGameRow {
@@ -19,7 +20,7 @@ export interface LobbyGameRow {
 }
 
 const COLUMNS = `g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.player_x AS "playerX",
-  g.player_o AS "playerO", ux.username AS "xName", uo.username AS "oName", g.status, g.result, g.ply,
+  g.player_o AS "playerO", ${displayName('ux')} AS "xName", ${displayName('uo')} AS "oName", g.status, g.result, g.ply,
   g.updated_at AS "updatedAt"
   FROM games g LEFT JOIN users ux ON ux.id = g.player_x LEFT JOIN users uo ON uo.id = g.player_o`;
 
