@@ -3,33 +3,62 @@
  * A bad value stops the process with one clear line per problem instead of failing later.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+const SESSION_SECRET_MIN = 32;
+
+/** A whole number in a range, written as plain digits: `PORT=3e3` or `PORT= ` are mistakes, not 3000 and 0. */
+const wholeNumber = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+
+/** Express's `trust proxy`: false, true, a hop count, or a comma list of names and IP addresses or subnets. */
+function isTrustProxy(value: string): boolean {
+  if (/^(false|true|\d+)$/i.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const item = entry.trim();
+    if (/^(loopback|linklocal|uniquelocal)$/.test(item)) return true;
+    const [address = '', prefix, ...rest] = item.split('/');
+    if (rest.length > 0 || isIP(address) === 0) return false;
+    return prefix === undefined || /^\d{1,3}$/.test(prefix) || isIP(prefix) !== 0;
+  });
+}
+
 const envSchema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
+  PORT: wholeNumber(0, 65535).default(3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
     .optional(),
   DATA_DIR: z.string().min(1).default('./data'),
-  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  SESSION_SECRET: z.string().min(SESSION_SECRET_MIN, `must be at least ${SESSION_SECRET_MIN} characters`).optional(),
   PUBLIC_ORIGIN: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) origin such as https://ttt.example' })
     .transform((value) => new URL(value).origin)
     .optional(),
   TRUST_PROXY: z
     .string()
-    .regex(/^(false|true|\d+|loopback|[\d.:/a-f, ]+)$/i, 'must be false, a hop count, loopback or addresses')
+    .refine(isTrustProxy, 'must be false, true, a hop count, or a comma list of loopback, linklocal, uniquelocal and IP addresses or subnets')
     .default('false'),
-  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
-  LOG_LEVEL: z.enum(logLevels).default('info'),
-});
+  BCRYPT_COST: wholeNumber(4, 15).default(12),
+  LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+})
+  // Checked with the rest, so that every problem is listed in one go.
+  .refine((env) => env.NODE_ENV !== 'production' || env.SESSION_SECRET !== undefined, {
+    path: ['SESSION_SECRET'],
+    message: 'required when NODE_ENV=production',
+    when: (payload) => payload.issues.every((issue) => issue.path?.[0] !== 'NODE_ENV'),
+  });
 
 export interface Config {
   env: 'development' | 'production' | 'test';
@@ -73,14 +102,31 @@ function sessionSecretFor(env: z.infer<typeof envSchema>): string {
     throw new ConfigError(['SESSION_SECRET: required when NODE_ENV=production']);
   }
   const file = path.join(env.DATA_DIR, 'session-secret');
+  const read = () => {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (kept.length < SESSION_SECRET_MIN) {
+      throw new ConfigError([`SESSION_SECRET: the file ${file} holds fewer than ${SESSION_SECRET_MIN} characters; delete it to make a new one`]);
+    }
+    return kept;
+  };
   try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    const secret = randomBytes(32).toString('hex');
-    mkdirSync(env.DATA_DIR, { recursive: true });
-    writeFileSync(file, secret, { mode: 0o600 });
-    return secret;
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  // Written whole under a private name, then linked into place: when two processes start together
+  // on a new data folder, the first link wins, the other fails with EEXIST, and both read the same.
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, randomBytes(32).toString('hex'), { mode: 0o600 });
+  try {
+    linkSync(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(draft);
+  }
+  return read();
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
