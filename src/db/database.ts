@@ -33,7 +33,9 @@ export interface DatabaseOptions {
 }
 
 function createPool(url: string, max: number, logger: Logger): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  // A database that does not answer a connection within 2 s is treated as down: pages get a 503
+  // at once rather than hanging until the browser gives up.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000 });
   // An idle client can lose its server (restart, network); log it instead of crashing the process.
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
   return pool;
@@ -67,4 +69,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await embedded.db.close();
     },
   };
+}
+
+/** SQLSTATE classes and socket errors that mean "the database cannot be reached", not "bad query". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
 }

@@ -26,12 +26,14 @@ const busEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('user'), user: z.number().int() }),
   /** The bus lost events (listener reconnected): re-read everything that is being watched. */
   z.object({ kind: z.literal('resync') }),
+  /** The database went away (listener lost): live clients should reconnect later. */
+  z.object({ kind: z.literal('unavailable') }),
 ]);
 
 export type BusEvent = z.infer<typeof busEventSchema>;
 export type GameEvent = Extract<BusEvent, { kind: 'game' }>;
-/** What code may publish; `resync` only comes from the bus itself. */
-export type PublishedEvent = Exclude<BusEvent, { kind: 'resync' }>;
+/** What code may publish; `resync` and `unavailable` only come from the bus itself. */
+export type PublishedEvent = Exclude<BusEvent, { kind: 'resync' | 'unavailable' }>;
 
 export interface EventBus {
   publish(event: PublishedEvent): Promise<void>;
@@ -82,6 +84,7 @@ export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Lo
     });
     next.on('error', (err) => {
       logger.warn({ err }, 'live event connection lost');
+      deliver({ kind: 'unavailable' });
       scheduleReconnect();
     });
     try {

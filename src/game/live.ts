@@ -13,7 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { findSessionUser } from '../auth/store.js';
 import type { BusEvent } from '../db/events.js';
 import { RuleError } from './rules.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
 import { claimVictory, GameError, loadGame, makeMove, rematch, resign, type GameDeps } from './service.js';
 import * as store from './store.js';
 
@@ -98,6 +98,12 @@ export function attachLive(server: Server, deps: LiveDeps) {
     void (async () => {
       if (event.kind === 'user') {
         for (const conn of connections) if (conn.userId === event.user) conn.socket.close(CLOSE_POLICY, 'Signed out');
+        return;
+      }
+      if (event.kind === 'unavailable') {
+        // Without the database no move can be made: clients show "Reconnecting…" and come back
+        // (and resync) once the upgrade, which reads the session, works again.
+        for (const conn of connections) conn.socket.close(CLOSE_TRY_AGAIN, 'Database unavailable');
         return;
       }
       if (event.kind === 'resync') {

@@ -39,3 +39,4 @@ export type ServerMessage =
 /** Close codes the client treats differently. */
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
+export const CLOSE_TRY_AGAIN = 1013;

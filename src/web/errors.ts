@@ -3,6 +3,7 @@
  * their message; server errors are logged with their details and shown as a plain apology.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { isDatabaseUnavailable } from '../db/database.js';
 
 /** An error whose message is meant for the person who made the request. */
 export class HttpError extends Error {
@@ -65,6 +66,12 @@ function statusOf(err: ErrorLike): number {
 export const errorHandler: ErrorRequestHandler = (err: ErrorLike, req, res, next) => {
   if (res.headersSent) {
     next(err);
+    return;
+  }
+  if (isDatabaseUnavailable(err)) {
+    req.log?.warn({ err }, 'database unavailable');
+    res.set('Retry-After', '5');
+    renderError(res, 503, 'We cannot reach our database right now. Nothing you saved is lost: please try again in a few seconds.');
     return;
   }
   const status = statusOf(err);
