@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { EventBus } from '../db/events.js';
 import { HttpError, renderError } from '../web/errors.js';
 import { setFlash } from '../web/locals.js';
+import { saveSession } from '../web/session.js';
 import * as adminStore from './store.js';
 
 const PAGE_SIZE = 25;
@@ -58,6 +59,7 @@ export function adminRoutes({ db, bus }: { db: Pool; bus: EventBus }) {
     // Logged out everywhere at once: every instance closes the account's live sockets.
     if (action === 'deactivate') await bus.publish({ kind: 'user', user: targetId });
     setFlash(req, 'status', `The account was ${WORDS[action]}.`);
+    await saveSession(req);
     const back = typeof req.body?.back === 'string' && req.body.back.startsWith('/admin/users') ? req.body.back : '/admin/users';
     res.redirect(303, back);
   };

@@ -6,7 +6,7 @@ import { voidSessions } from './store.js';
 import type { EventBus } from '../db/events.js';
 import { renderError } from '../web/errors.js';
 import { safeNextPath, setFlash } from '../web/locals.js';
-import { regenerateSession, destroySession, SESSION_COOKIE } from '../web/session.js';
+import { destroySession, regenerateSession, saveSession, SESSION_COOKIE } from '../web/session.js';
 
 export interface AuthRouteDeps extends AuthDeps {
   limiter: AuthLimiter;
@@ -60,6 +60,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     }
     await limiter.loginSucceeded(username);
     await startSession(req, outcome);
+    await saveSession(req);
     res.redirect(303, next);
   };
 
@@ -84,6 +85,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     }
     await startSession(req, outcome);
     setFlash(req, 'status', `Welcome, ${outcome.user.username}! Your account is ready.`);
+    await saveSession(req);
     res.redirect(303, next);
   };
 
@@ -111,6 +113,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     // This session stays; every other one of this user logged in before validAfter and ends.
     await startSession(req, { user, loginAt: outcome.validAfter });
     setFlash(req, 'status', 'Your password has been changed. Your other sessions have been logged out.');
+    await saveSession(req);
     res.redirect(303, '/account');
   };
 
@@ -119,6 +122,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     const user = req.user!;
     await startSession(req, { user, loginAt: await voidSessions(deps.db, user.id) });
     setFlash(req, 'status', 'Your other sessions have been logged out.');
+    await saveSession(req);
     res.redirect(303, '/account');
   };
 

@@ -147,7 +147,16 @@ function start(root: HTMLElement) {
     if (view.claimAt !== null && !view.canClaim) countdown = window.setTimeout(redraw, 1000);
   }
 
+  /** Navigates once: the ack and the state of an accepted rematch both say where to go. */
+  let leaving = false;
+  function goToGame(id: string) {
+    if (leaving) return;
+    leaving = true;
+    location.assign(`/games/${id}`);
+  }
+
   function onMessage(message: ServerMessage) {
+    if (leaving) return;
     if (message.type === 'state') {
       if (message.game.id !== gameId || message.game.version < version) return;
       clockOffset = message.now - Date.now();
@@ -155,7 +164,7 @@ function start(root: HTMLElement) {
       state = message.game;
       // Both players of a finished game go to the rematch once it exists.
       if (state.rematch.nextId && viewerId !== null && (state.players.X?.id === viewerId || state.players.O?.id === viewerId)) {
-        location.assign(`/games/${state.rematch.nextId}`);
+        goToGame(state.rematch.nextId);
         return;
       }
       redraw();
@@ -168,7 +177,7 @@ function start(root: HTMLElement) {
       redraw();
     } else if (message.type === 'ack') {
       showError('');
-      if (message.rematchId) location.assign(`/games/${message.rematchId}`);
+      if (message.rematchId) goToGame(message.rematchId);
     }
   }
 

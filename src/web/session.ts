@@ -69,6 +69,15 @@ export function regenerateSession(req: Express.Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
 
+/**
+ * Writes the session now. Call before redirecting after a change: express-session would save it
+ * as the response ends, but the browser follows a 303 as soon as it sees the headers, and its
+ * next request could otherwise arrive before the row is written.
+ */
+export function saveSession(req: Express.Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
 export function destroySession(req: Express.Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
 }

@@ -14,7 +14,7 @@ import {
   resign,
 } from '../../src/game/service.js';
 import { setPresence } from '../../src/game/store.js';
-import { csrfTokenIn, registerUser, startTestApp, submitForm, type Agent, type TestApp } from '../helpers/app.js';
+import { csrfTokenIn, registerUser, startTestApp, type Agent, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
 
 describe.each(databaseKinds)('games on the %s database', (kind) => {
