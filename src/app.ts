@@ -113,7 +113,7 @@ export function buildApp({
   app.use(securityHeaders({ https: config.secureCookies }));
   app.use(session.middleware);
   app.use(refreshSessionExpiry);
-  app.use(loadUser(pool));
+  app.use(loadUser());
   app.use(csrfTokenLocal);
   app.use(viewLocals);
   app.use(sameOriginPosts(config.publicOrigin));

@@ -1,8 +1,10 @@
-/** Who is signed in, checked on every request against the database so revocation acts at once. */
+/**
+ * Who is signed in. The session store reads the account with the session on every request, so a
+ * deactivation or a password change acts at once on every instance.
+ */
 import type { RequestHandler } from 'express';
-import type { Pool } from 'pg';
-import { regenerateSession } from '../web/session.js';
-import { findSessionUser } from './store.js';
+import type { SessionData } from 'express-session';
+import { regenerateSession, type SessionAccount } from '../web/session.js';
 
 export interface SignedInUser {
   id: number;
@@ -19,21 +21,27 @@ declare global {
   }
 }
 
+/** A session that belongs to a current, active account and postdates its last revocation. */
+export function validAccount(session: Partial<SessionData> | undefined): SessionAccount | undefined {
+  const account = session?.account;
+  if (!account || !account.isActive || session?.loginAt === undefined || session.loginAt < account.sessionsValidAfter) return undefined;
+  return account;
+}
+
 /**
  * Loads the session's user. A deactivated account, or a session older than the user's last
  * password change, is ended here: that is how "log out everywhere" works across instances.
  */
-export function loadUser(db: Pool): RequestHandler {
+export function loadUser(): RequestHandler {
   return async (req, _res, next) => {
-    const { userId, loginAt } = req.session;
-    if (userId === undefined) return next();
-    const row = await findSessionUser(db, userId);
-    if (!row || !row.isActive || loginAt === undefined || loginAt < row.sessionsValidAfter) {
+    if (req.session.userId === undefined) return next();
+    const account = validAccount(req.session);
+    if (!account) {
       // Regenerate rather than destroy: the old row goes, and the request goes on as a visitor's.
       await regenerateSession(req);
       return next();
     }
-    req.user = { id: row.id, username: row.username, isAdmin: row.isAdmin };
+    req.user = { id: account.id, username: account.username, isAdmin: account.isAdmin };
     next();
   };
 }

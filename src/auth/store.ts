@@ -8,16 +8,6 @@ export interface AccountRow {
   isActive: boolean;
 }
 
-/** What a signed-in request needs to know about its user, read once per request. */
-export interface SessionUserRow {
-  id: number;
-  username: string;
-  isActive: boolean;
-  isAdmin: boolean;
-  /** Milliseconds since the epoch; sessions that logged in earlier are void. */
-  sessionsValidAfter: number;
-}
-
 export async function findAccountByUsername(db: Pool, username: string): Promise<AccountRow | undefined> {
   const { rows } = await db.query<AccountRow>(
     `SELECT id, username, password_hash AS "passwordHash", is_active AS "isActive"
@@ -30,16 +20,6 @@ export async function findAccountByUsername(db: Pool, username: string): Promise
 export async function findAccountById(db: Pool, id: number): Promise<AccountRow | undefined> {
   const { rows } = await db.query<AccountRow>(
     `SELECT id, username, password_hash AS "passwordHash", is_active AS "isActive"
-       FROM users WHERE id = $1`,
-    [id],
-  );
-  return rows[0];
-}
-
-export async function findSessionUser(db: Pool, id: number): Promise<SessionUserRow | undefined> {
-  const { rows } = await db.query<SessionUserRow>(
-    `SELECT id, username, is_active AS "isActive", is_admin AS "isAdmin",
-            (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS "sessionsValidAfter"
        FROM users WHERE id = $1`,
     [id],
   );

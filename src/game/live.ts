@@ -10,7 +10,8 @@ import type { Duplex } from 'node:stream';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { findSessionUser } from '../auth/store.js';
+import type { SessionData } from 'express-session';
+import { validAccount } from '../auth/middleware.js';
 import type { BusEvent } from '../db/events.js';
 import { RuleError } from './rules.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
@@ -60,7 +61,7 @@ function refuse(socket: Duplex, status: number, text: string) {
 }
 
 /** Runs express-session on the upgrade request, the same parser the pages use. */
-function readSession(session: RequestHandler, req: IncomingMessage): Promise<IncomingMessage & { session?: { userId?: number; loginAt?: number } }> {
+function readSession(session: RequestHandler, req: IncomingMessage): Promise<IncomingMessage & { session?: Partial<SessionData> }> {
   return new Promise((resolve, reject) => {
     const res = {} as ServerResponse;
     session(req as never, res as never, (err?: unknown) => (err ? reject(err) : resolve(req)));
@@ -257,11 +258,8 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse(socket, 404, 'Not Found');
     if (req.headers.origin !== expectedOrigin(req, deps.publicOrigin)) return refuse(socket, 403, 'Forbidden');
     const { session } = await readSession(deps.session, req);
-    const userId = session?.userId;
-    const user = userId === undefined ? undefined : await findSessionUser(deps.db, userId);
-    if (!user || !user.isActive || (session?.loginAt ?? 0) < user.sessionsValidAfter) {
-      return refuse(socket, 401, 'Unauthorized');
-    }
+    const user = validAccount(session);
+    if (!user) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       logger.info({ user: user.id, instance: instanceId }, 'live socket opened');
       onConnection(ws, user.id);
