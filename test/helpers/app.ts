@@ -28,6 +28,8 @@ export interface TestAppOptions {
   listen?: boolean;
   clock?: () => number;
   random?: Random;
+  /** Extra environment for the configuration (PUBLIC_ORIGIN, TRUST_PROXY, BCRYPT_COST…). */
+  env?: Record<string, string>;
 }
 
 /** Tests register many accounts from one address; the rate-limit tests set their own rules. */
@@ -47,6 +49,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-schema',
     BCRYPT_COST: '4',
     LOG_LEVEL: 'silent',
+    ...options.env,
   });
   const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({
     config,
@@ -61,7 +64,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   let stop = async () => {};
   if (options.listen) {
     const server = createServer(app);
-    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: undefined });
+    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
