@@ -176,24 +176,55 @@ export async function joinGame(deps: GameDeps, userId: number, id: string): Prom
   throw new GameError('full', 'Someone else has already joined this game. You can watch it.');
 }
 
+/** What an action did: the game's new version (null if nothing changed) and what to return. */
+interface Change<T> {
+  version: number | null;
+  /** Whether lobby lists beyond the players' own change (the game ended, a rematch started). */
+  lobby: boolean;
+  value: T;
+}
+
 /**
- * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
- * made in the same transaction, so the reply already contains it.
+ * The frame of every player action: one transaction holding the game's row lock, refused unless
+ * the user plays in the game, then one live event once it has committed.
  */
-export async function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
+async function asPlayer<T>(
+  deps: GameDeps,
+  userId: number,
+  id: string,
+  act: (tx: PoolClient, game: store.LockedGame, you: Mark, now: number) => Promise<Change<T>>,
+): Promise<T> {
   if (!GAME_ID_PATTERN.test(id)) throw notFound();
-  if (!Number.isInteger(cell) || cell < 0 || cell > 8) throw new RuleError('out_of_range', 'That square is not on the board.');
   const now = deps.clock();
-  const { game, version } = await inTransaction(deps.db, async (tx) => {
+  const { game, change } = await inTransaction(deps.db, async (tx) => {
     const game = await store.lockGame(tx, id);
     if (!game) throw notFound();
     const you = seatOf(game, userId);
     if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
-    if (game.status === 'waiting') throw new GameError('not_started', 'The game starts when your opponent joins.');
-    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
-    if (expectedPly !== game.ply) {
-      throw new GameError('stale', 'The board changed since you saw it. Here is the current position.');
-    }
+    return { game, change: await act(tx, game, you, now) };
+  });
+  if (change.version !== null) await announce(deps, gameEvent(game, change.version, change.lobby));
+  return change.value;
+}
+
+function mustBeActive(game: store.LockedGame) {
+  if (game.status === 'waiting') throw new GameError('not_started', 'The game starts when your opponent joins.');
+  if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+}
+
+const STALE = 'The board changed since you saw it. Here is the current position.';
+
+/**
+ * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
+ * made in the same transaction, so the reply already contains it.
+ */
+export function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
+  if (!Number.isInteger(cell) || cell < 0 || cell > 8) {
+    return Promise.reject(new RuleError('out_of_range', 'That square is not on the board.'));
+  }
+  return asPlayer(deps, userId, id, async (tx, game, you, now) => {
+    mustBeActive(game);
+    if (expectedPly !== game.ply) throw new GameError('stale', STALE);
     let board = play(parseBoard(game.board), cell, you);
     const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
     if (game.aiLevel && game.aiMark && result(board) === 'in_progress') {
@@ -203,47 +234,32 @@ export async function makeMove(deps: GameDeps, userId: number, id: string, expec
     }
     const after = outcomeOf(board);
     const version = await store.recordMoves(tx, id, game.ply, moves, after, now);
-    if (version === undefined) throw new GameError('stale', 'The board changed since you saw it. Here is the current position.');
+    if (version === undefined) throw new GameError('stale', STALE);
     if (after.result) await rateIfRated(tx, game, after.result);
-    return { game, version };
+    return { version, lobby: after.result !== null, value: version };
   });
-  await announce(deps, gameEvent(game, version, true));
-  return version;
 }
 
 /** Resigns an active game, or cancels one that nobody has joined yet. */
-export async function resign(deps: GameDeps, userId: number, id: string): Promise<void> {
-  if (!GAME_ID_PATTERN.test(id)) throw notFound();
-  const now = deps.clock();
-  const { game, version } = await inTransaction(deps.db, async (tx) => {
-    const game = await store.lockGame(tx, id);
-    if (!game) throw notFound();
-    const you = seatOf(game, userId);
-    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+export function resign(deps: GameDeps, userId: number, id: string): Promise<void> {
+  return asPlayer(deps, userId, id, async (tx, game, you, now) => {
     if (game.status === 'waiting') {
-      return { game, version: await store.endGame(tx, id, { status: 'aborted', result: null, reason: 'cancelled' }, now) };
+      const version = await store.endGame(tx, id, { status: 'aborted', result: null, reason: 'cancelled' }, now);
+      return { version, lobby: true, value: undefined };
     }
-    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+    mustBeActive(game);
     const result = you === 'X' ? 'o_won' : 'x_won';
     const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'resigned' }, now);
     await rateIfRated(tx, game, result);
-    return { game, version };
+    return { version, lobby: true, value: undefined };
   });
-  await announce(deps, gameEvent(game, version, true));
 }
 
 /** Wins a game whose opponent has been away for a minute on their own turn. */
-export async function claimVictory(deps: GameDeps, userId: number, id: string): Promise<void> {
-  if (!GAME_ID_PATTERN.test(id)) throw notFound();
-  const now = deps.clock();
-  const { game, version } = await inTransaction(deps.db, async (tx) => {
-    const game = await store.lockGame(tx, id);
-    if (!game) throw notFound();
-    const you = seatOf(game, userId);
-    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
-    if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
-    const row = await store.readGameState(tx, id, now);
-    const state = store.toGameState(row!, WAITING_EXPIRES_MS);
+export function claimVictory(deps: GameDeps, userId: number, id: string): Promise<void> {
+  return asPlayer(deps, userId, id, async (tx, game, you, now) => {
+    mustBeActive(game);
+    const state = store.toGameState((await store.readGameState(tx, id, now))!, WAITING_EXPIRES_MS);
     const opponent = otherMark(you);
     const mover = state.ply % 2 === 0 ? 'X' : 'O';
     const claimAt = mover === opponent ? claimableAt(state, opponent) : null;
@@ -254,9 +270,8 @@ export async function claimVictory(deps: GameDeps, userId: number, id: string): 
     const result = you === 'X' ? 'x_won' : 'o_won';
     const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'abandoned' }, now);
     await rateIfRated(tx, game, result);
-    return { game, version };
+    return { version, lobby: true, value: undefined };
   });
-  await announce(deps, gameEvent(game, version, true));
 }
 
 /**
@@ -264,22 +279,15 @@ export async function claimVictory(deps: GameDeps, userId: number, id: string): 
  * the first click offers and the opponent's click accepts; both are then sent to the new game.
  * Returns the new game's id, or null while the offer waits.
  */
-export async function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
-  if (!GAME_ID_PATTERN.test(id)) throw notFound();
-  const now = deps.clock();
-  const outcome = await inTransaction(deps.db, async (tx) => {
-    const game = await store.lockGame(tx, id);
-    if (!game) throw notFound();
-    const you = seatOf(game, userId);
-    if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+export function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
+  return asPlayer(deps, userId, id, async (tx, game, _you, now): Promise<Change<string | null>> => {
     if (game.status !== 'finished') throw new GameError('cannot_rematch', 'A rematch can start once the game is over.');
-    if (game.rematchId) return { game, nextId: game.rematchId, version: null };
+    if (game.rematchId) return { version: null, lobby: false, value: game.rematchId };
 
     const vsComputer = game.mode === 'ai';
-    if (!vsComputer && game.rematchOfferedBy !== game.playerX && game.rematchOfferedBy !== game.playerO) {
-      return { game, nextId: null, version: await store.setRematchOffer(tx, id, userId, now) };
-    }
-    if (!vsComputer && game.rematchOfferedBy === userId) return { game, nextId: null, version: null };
+    const offered = game.rematchOfferedBy === game.playerX || game.rematchOfferedBy === game.playerO;
+    if (!vsComputer && !offered) return { version: await store.setRematchOffer(tx, id, userId, now), lobby: false, value: null };
+    if (!vsComputer && game.rematchOfferedBy === userId) return { version: null, lobby: false, value: null };
 
     const nextId = newGameId();
     await store.insertGame(tx, {
@@ -295,10 +303,8 @@ export async function rematch(deps: GameDeps, userId: number, id: string): Promi
       now,
     });
     if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, nextId, game.aiLevel, now);
-    return { game, nextId, version: await store.linkRematch(tx, id, nextId, now) };
+    return { version: await store.linkRematch(tx, id, nextId, now), lobby: true, value: nextId };
   });
-  if (outcome.version !== null) await announce(deps, gameEvent(outcome.game, outcome.version, outcome.nextId !== null));
-  return outcome.nextId;
 }
 
 /** Aborts friend and open games nobody joined within the hour. Every instance may run it. */
