@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { buildApp } from './app.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { openDatabase } from './db/database.js';
 import { inProcessBus, postgresBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
@@ -17,20 +17,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** How often each instance aborts friend and open games that nobody joined within the hour. */
 const EXPIRY_SWEEP_MS = 60_000;
 
-function readConfig(): Config {
-  try {
-    return loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
-
 async function main() {
-  const config = readConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
   const db = await openDatabase({
     databaseUrl: config.databaseUrl,

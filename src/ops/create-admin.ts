@@ -12,7 +12,7 @@ import password from '@inquirer/password';
 import { applyAction } from '../admin/store.js';
 import { hashPassword, isReservedUsername, passwordProblem, USERNAME_PATTERN } from '../auth/passwords.js';
 import { findAccountByUsername, insertAccount } from '../auth/store.js';
-import { loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { createLogger } from '../logger.js';
@@ -31,7 +31,7 @@ async function readPassword(username: string): Promise<string> {
 
 async function main(username: string | undefined): Promise<string> {
   if (!username) throw new Error('Usage: npm run create-admin -- <username>');
-  const config = loadConfig();
+  const config = loadConfigOrExit();
   const logger = createLogger('warn');
   const db = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: path.join(config.dataDir, 'pglite'), logger });
   try {
