@@ -21,6 +21,7 @@ import { userRoutes } from './users/routes.js';
 import { assetUrls, staticCacheControl } from './web/assets.js';
 import { csrfProtection, csrfTokenLocal, sameOriginPosts } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
+import { refuseNulCharacters } from './web/input.js';
 import { viewLocals } from './web/locals.js';
 import { securityHeaders } from './web/security.js';
 import { createSession, refreshSessionExpiry } from './web/session.js';
@@ -119,6 +120,7 @@ export function buildApp({
   app.use(sameOriginPosts(config.publicOrigin));
   app.use(express.urlencoded({ extended: false, limit: BODY_LIMIT, parameterLimit: 50 }));
   app.use(express.json({ limit: BODY_LIMIT }));
+  app.use(refuseNulCharacters);
   app.use(csrfProtection);
 
   // Route table.

@@ -31,7 +31,7 @@ describe.each(databaseKinds)('sessions behind an https proxy on the %s database'
    */
   const viaHttps = () => {
     let cookie = '';
-    const keep = (res: { headers: Record<string, unknown> }) => {
+    const keep = (res: request.Response) => {
       const set = sessionCookieHeader(res);
       if (set) cookie = set.split(';')[0]!;
       return res;
