@@ -160,7 +160,7 @@ describe.skipIf(!serverUrl)('twenty crashes of the instance holding the players\
       const mover = sockets.get(moverOf(state))!;
       const m = { game, ply: state.ply, cell: freeCell(state) };
       const id = `k${round}`;
-      const flight = { ...m, acked: false };
+      const flight: (typeof inFlight)[number] = { ...m, acked: false };
       inFlight.push(flight);
       const closed = [...sockets.values()].map((s) => once(s.ws, 'close'));
       mover.send({ type: 'move', id, ...m });

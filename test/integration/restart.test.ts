@@ -29,7 +29,8 @@ function postInTwoHalves(url: string, path: string, cookie: string, fields: Reco
     path,
     headers: { Cookie: cookie, 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) },
   });
-  const response = once(req, 'response').then(async ([res]: [IncomingMessage]) => {
+  const response = once(req, 'response').then(async (args) => {
+    const res = args[0] as IncomingMessage;
     let text = '';
     for await (const chunk of res) text += String(chunk);
     return { status: res.statusCode!, headers: res.headers, text };
