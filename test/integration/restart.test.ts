@@ -95,11 +95,11 @@ describe.skipIf(!serverUrl)('an app restart with requests and live sockets in fl
     const visitorCookie = String(loginPage.headers['set-cookie']).split(';')[0]!;
     const login = postInTwoHalves(url, '/login', visitorCookie, { _csrf: csrfTokenIn(loginPage.text), username: x.username, password: GOOD_PASSWORD });
     const move = postInTwoHalves(url, `/games/${game}/moves`, o.cookie, { _csrf: csrfTokenIn(gamePage.text), ply: '3', cell: '2' });
-    const closes = [once(xs.ws, 'close'), once(os.ws, 'close')];
+    const closes = [xs, os].map((s) => once(s.ws, 'close').then((args) => args[0] as number));
     // Let the server read both requests' headers.
     await new Promise((resolve) => setTimeout(resolve, 300));
     first!.process.child.kill('SIGTERM');
-    const [[xCode], [oCode]] = await Promise.all(closes);
+    const [xCode, oCode] = await Promise.all(closes);
     expect(xCode).toBe(1001);
     expect(oCode).toBe(1001);
     // The server is stopping, but the half-sent requests still get their answer.
