@@ -216,28 +216,48 @@ const STALE = 'The board changed since you saw it. Here is the current position.
 
 /**
  * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
- * made in the same transaction, so the reply already contains it.
+ * made at the same time, so the reply already contains it.
+ *
+ * The hot path takes two round trips: read the game, then one guarded statement that updates it
+ * and inserts the moves only if it is still at `expectedPly` (see store.recordMoves). A move that
+ * ends a game between people also rates it, in one transaction with the move.
  */
-export function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
-  if (!Number.isInteger(cell) || cell < 0 || cell > 8) {
-    return Promise.reject(new RuleError('out_of_range', 'That square is not on the board.'));
+export async function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
+  if (!GAME_ID_PATTERN.test(id)) throw notFound();
+  if (!Number.isInteger(cell) || cell < 0 || cell > 8) throw new RuleError('out_of_range', 'That square is not on the board.');
+  const now = deps.clock();
+  const game = await store.findGame(deps.db, id);
+  if (!game) throw notFound();
+  const you = seatOf(game, userId);
+  if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
+  mustBeActive(game);
+  if (expectedPly !== game.ply) throw new GameError('stale', STALE);
+
+  let board = play(parseBoard(game.board), cell, you);
+  const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
+  if (game.aiLevel && game.aiMark && result(board) === 'in_progress') {
+    const answer = chooseMove(game.aiLevel, board, game.aiMark, deps.random);
+    board = play(board, answer, game.aiMark);
+    moves.push({ cell: answer, mark: game.aiMark, playerId: null });
   }
-  return asPlayer(deps, userId, id, async (tx, game, you, now) => {
-    mustBeActive(game);
-    if (expectedPly !== game.ply) throw new GameError('stale', STALE);
-    let board = play(parseBoard(game.board), cell, you);
-    const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
-    if (game.aiLevel && game.aiMark && result(board) === 'in_progress') {
-      const answer = chooseMove(game.aiLevel, board, game.aiMark, deps.random);
-      board = play(board, answer, game.aiMark);
-      moves.push({ cell: answer, mark: game.aiMark, playerId: null });
-    }
-    const after = outcomeOf(board);
-    const version = await store.recordMoves(tx, id, game.ply, moves, after, now);
-    if (version === undefined) throw new GameError('stale', STALE);
-    if (after.result) await rateIfRated(tx, game, after.result);
-    return { version, lobby: after.result !== null, value: version };
-  });
+  const after = outcomeOf(board);
+  const record = (db: Pool | PoolClient) => store.recordMoves(db, id, game.ply, moves, after, now);
+  const version =
+    after.result && game.mode !== 'ai'
+      ? await inTransaction(deps.db, async (tx) => {
+          const version = await record(tx);
+          if (version !== undefined) await rateIfRated(tx, game, after.result!);
+          return version;
+        })
+      : await record(deps.db);
+  if (version === undefined) {
+    // Someone else changed the game between our read and our write: say what happened.
+    const current = await store.findGame(deps.db, id);
+    if (current && current.status !== 'active') throw new GameError('game_over', 'The game is already over.');
+    throw new GameError('stale', STALE);
+  }
+  await announce(deps, gameEvent(game, version, after.result !== null));
+  return version;
 }
 
 /** Resigns an active game, or cancels one that nobody has joined yet. */

@@ -36,6 +36,12 @@ const LOCKED_COLUMNS = `id, mode, ai_level AS "aiLevel", ai_mark AS "aiMark", cr
   player_x AS "playerX", player_o AS "playerO", status, board, ply, version,
   rematch_offered_by AS "rematchOfferedBy", rematch_id AS "rematchId"`;
 
+/** Reads the columns a move needs, without a lock (the move's own update is guarded). */
+export async function findGame(db: Db, id: string): Promise<LockedGame | undefined> {
+  const { rows } = await db.query<LockedGame>(`SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 /** Reads a game and holds its row until the transaction ends, so changes to it take turns. */
 export async function lockGame(tx: PoolClient, id: string): Promise<LockedGame | undefined> {
   const { rows } = await tx.query<LockedGame>(`SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1 FOR UPDATE`, [id]);
@@ -80,31 +86,38 @@ export interface AfterMoves {
 
 /**
  * Records moves made from `fromPly` (a human move and maybe the computer's answer) and the game
- * they lead to, only if the game is still at `fromPly`. Returns the new version, or undefined if
- * another move got there first.
+ * they lead to, in one statement: the update of the game row happens only if the game is still
+ * active at `fromPly`, and the moves are inserted only if it did. Of two concurrent moves at the
+ * same ply, the second waits for the first's row lock, re-checks, and changes nothing. Returns
+ * the new version, or undefined if the game had moved on.
  */
 export async function recordMoves(
-  tx: PoolClient,
+  db: Db,
   gameId: string,
   fromPly: number,
   moves: NewMove[],
   after: AfterMoves,
   now: number,
 ): Promise<number | undefined> {
-  const values: unknown[] = [gameId, at(now)];
+  const values: unknown[] = [gameId, fromPly, after.board, moves.length, after.status, after.result, after.reason, at(now)];
   const rows = moves.map((move, i) => {
     values.push(fromPly + i + 1, move.cell, move.mark, move.playerId);
     const p = values.length;
-    return `($1, $${p - 3}, $${p - 2}, $${p - 1}, $${p}, $2)`;
+    return `($${p - 3}::smallint, $${p - 2}::smallint, $${p - 1}::char(1), $${p}::integer)`;
   });
-  await tx.query(`INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at) VALUES ${rows.join(', ')}`, values);
-  const { rows: updated } = await tx.query<{ version: number }>(
-    `UPDATE games
-        SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
-            turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
-      WHERE id = $1 AND ply = $2
-     RETURNING version`,
-    [gameId, fromPly, after.board, moves.length, after.status, after.result, after.reason, at(now)],
+  const { rows: updated } = await db.query<{ version: number }>(
+    `WITH game AS (
+       UPDATE games
+          SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
+              turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
+        WHERE id = $1 AND ply = $2 AND status = 'active'
+       RETURNING id, version
+     ), inserted AS (
+       INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
+       SELECT game.id, m.ply, m.cell, m.mark, m.player_id, $8 FROM game, (VALUES ${rows.join(', ')}) AS m (ply, cell, mark, player_id)
+     )
+     SELECT version FROM game`,
+    values,
   );
   return updated[0]?.version;
 }
