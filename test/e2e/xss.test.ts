@@ -57,7 +57,7 @@ describe('XSS in the browser', () => {
     });
   }
 
-  it('blocks an injected inline script and inline handlers on a game page, and runs the page\'s own script', async () => {
+  it('blocks an injected inline script and inline handlers on a game page, and runs the page\'s own script', { timeout: 60_000 }, async () => {
     const p = await person();
     await register(p);
     await startGame(p.page, 'Play the computer', { difficulty: 'Easy', playAs: 'X' });
@@ -88,7 +88,7 @@ describe('XSS in the browser', () => {
     svg: "'><svg id=pwned onload=window.__xss=1>",
   };
 
-  it('echoes nothing raw from the address: 404 pages, ?next=, replay and home parameters', async () => {
+  it('echoes nothing raw from the address: 404 pages, ?next=, replay and home parameters', { timeout: 60_000 }, async () => {
     const p = await person();
     const visits: [string, (page: Page) => Promise<void>][] = [
       [`/no/such/${encodeURIComponent(PAYLOADS.script)}`, async () => {}],
@@ -121,7 +121,7 @@ describe('XSS in the browser', () => {
     }
   });
 
-  it('shows the admin search and a refused registration as typed, never as markup', async () => {
+  it('shows the admin search and a refused registration as typed, never as markup', { timeout: 60_000 }, async () => {
     const admin = await person();
     const name = await register(admin);
     await t.db.pool.query('UPDATE users SET is_admin = true WHERE username = $1', [name]);

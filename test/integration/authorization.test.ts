@@ -169,7 +169,7 @@ describe.each(databaseKinds)('authorization on the %s database', (kind) => {
     return list;
   }
 
-  it('refuses everyone without the right on every guarded route, and changes nothing', async () => {
+  it('refuses everyone without the right on every guarded route, and changes nothing', { timeout: 60_000 }, async () => {
     const list = attempts();
     // Every route that is not public has at least one refused attempt.
     const covered = new Set(list.map((a) => a.route));
@@ -197,7 +197,7 @@ describe.each(databaseKinds)('authorization on the %s database', (kind) => {
     expect(outcomes.length).toBeGreaterThan(60);
   });
 
-  it('lets visitors use the public pages without changing anything', async () => {
+  it('lets visitors use the public pages without changing anything', { timeout: 60_000 }, async () => {
     const before = await snapshot(t.db.pool);
     for (const path of ['/', '/login', '/register', `/users/${names.player}`, '/leaderboard', `/games/${games.active}`, `/games/${games.finished}?ply=1`]) {
       expect((await agents.visitor.get(path)).status, path).toBe(200);
@@ -212,7 +212,7 @@ describe.each(databaseKinds)('authorization on the %s database', (kind) => {
     expect(await snapshot(t.db.pool)).toEqual(before);
   });
 
-  it('lets the admin, and only the admin, act on an account (the control row)', async () => {
+  it('lets the admin, and only the admin, act on an account (the control row)', { timeout: 60_000 }, async () => {
     const res = await agents.admin
       .post(`/admin/users/${victimId}/deactivate`)
       .type('form')

@@ -53,7 +53,7 @@ describe.each(databaseKinds)('sessions behind an https proxy on the %s database'
     expect(attributes).toContain('path=/');
   };
 
-  it('sets the session cookie Secure, HttpOnly and SameSite=Lax, at login too, and sends HSTS', async () => {
+  it('sets the session cookie Secure, HttpOnly and SameSite=Lax, at login too, and sends HSTS', { timeout: 60_000 }, async () => {
     const browser = viaHttps();
     const page = await browser.get('/login');
     expect(page.status).toBe(200);
@@ -78,7 +78,7 @@ describe.each(databaseKinds)('sessions behind an https proxy on the %s database'
     expectStrictCookie(sessionCookieHeader(login));
   });
 
-  it('never sends the Secure cookie over plain http', async () => {
+  it('never sends the Secure cookie over plain http', { timeout: 60_000 }, async () => {
     const plain = await request(t.app).get('/login').set('Host', 'ttt.example');
     expect(plain.status).toBe(200);
     expect(sessionCookieHeader(plain)).toBeUndefined();
@@ -86,7 +86,7 @@ describe.each(databaseKinds)('sessions behind an https proxy on the %s database'
     expect(sessionCookieHeader(proxiedHttp)).toBeUndefined();
   });
 
-  it('refuses a POST whose Origin is the http twin of the site', async () => {
+  it('refuses a POST whose Origin is the http twin of the site', { timeout: 60_000 }, async () => {
     const browser = viaHttps();
     const page = await browser.get('/login');
     const res = await browser.post('/login', { _csrf: csrfTokenIn(page.text), username: 'nobody', password: 'x' }, 'http://ttt.example');
@@ -121,7 +121,7 @@ describe('account enumeration, with the real bcrypt cost', () => {
     return { status: res.status, alert, ms };
   }
 
-  it('answers a wrong password and an unknown user the same way, in about the same time', async () => {
+  it('answers a wrong password and an unknown user the same way, in about the same time', { timeout: 60_000 }, async () => {
     const { username } = await registerUser(request.agent(t.app));
     // Warm-up: the dummy hash is made on first use, and the first requests compile templates.
     await failedLogin(username);
@@ -150,7 +150,7 @@ describe('account enumeration, with the real bcrypt cost', () => {
     expect(median(unknown)).toBeGreaterThan(5);
   });
 
-  it('takes about as long to refuse a taken name at registration as to register a free one', async () => {
+  it('takes about as long to refuse a taken name at registration as to register a free one', { timeout: 60_000 }, async () => {
     const { username: taken } = await registerUser(request.agent(t.app));
     const register = async (username: string) => {
       const agent = request.agent(t.app);

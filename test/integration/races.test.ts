@@ -67,7 +67,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     return log;
   }
 
-  it('lets exactly one of the same move sent through both instances at once win (WebSocket, two tabs)', async () => {
+  it('lets exactly one of the same move sent through both instances at once win (WebSocket, two tabs)', { timeout: 60_000 }, async () => {
     const x = await player();
     const o = await player();
     // One account, two tabs: one whose socket went to instance A, one to instance B.
@@ -104,7 +104,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     expect(outcomes).toEqual({ sameCell: ROUNDS / 2, otherCell: ROUNDS / 2 });
   });
 
-  it('lets exactly one of 20 concurrent attempts of the next move win, half through each instance', async () => {
+  it('lets exactly one of 20 concurrent attempts of the next move win, half through each instance', { timeout: 60_000 }, async () => {
     const x = await player();
     const o = await player();
     for (let round = 0; round < 4; round++) {
@@ -119,7 +119,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     }
   });
 
-  it('starts exactly one rematch when it is accepted twice at once, on both instances', async () => {
+  it('starts exactly one rematch when it is accepted twice at once, on both instances', { timeout: 60_000 }, async () => {
     for (let round = 0; round < ROUNDS; round++) {
       const x = await player();
       const o = await player();
@@ -152,7 +152,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     }
   });
 
-  it('ends a game once when a resignation and the winning move meet, with one rating change', async () => {
+  it('ends a game once when a resignation and the winning move meet, with one rating change', { timeout: 60_000 }, async () => {
     const seen = new Set<string>();
     for (let round = 0; round < 16; round++) {
       const x = await player();
@@ -189,7 +189,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     console.info(`resign vs winning move: outcomes seen ${[...seen].join(', ')}`);
   });
 
-  it('ends a game once when a claim of victory and the absent player\'s move meet', async () => {
+  it('ends a game once when a claim of victory and the absent player\'s move meet', { timeout: 60_000 }, async () => {
     const seen = new Set<string>();
     for (let round = 0; round < 16; round++) {
       const x = await player();
