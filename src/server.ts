@@ -62,7 +62,7 @@ async function main() {
     await bus.close();
     await db.close();
     logger.info('stopped');
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -2,7 +2,9 @@
  * Hashing and the rules for usernames and passwords. bcrypt's async functions run on libuv's
  * thread pool, so a cost-12 hash (about a quarter of a second) never blocks other requests.
  */
+import { availableParallelism } from 'node:os';
 import bcrypt from 'bcrypt';
+import { HttpError } from '../web/errors.js';
 import { dictionary } from '@zxcvbn-ts/language-common';
 
 export const PASSWORD_MIN_CHARACTERS = 8;
@@ -48,12 +50,38 @@ export function passwordProblem(password: string, username: string): string | nu
   return null;
 }
 
+/**
+ * bcrypt at cost 12 keeps a core busy for about a quarter of a second. A storm of login attempts
+ * that got past the rate limits (from many addresses) would take every core and stall every page,
+ * so hashing takes turns: a few at a time with a short queue, and beyond that the attempt is
+ * refused as busy (503, retry in a few seconds) instead of waiting for minutes.
+ */
+const HASHING_SLOTS = Math.max(1, availableParallelism() - 1);
+const HASHING_QUEUE = 16;
+let hashing = 0;
+const waitingToHash: (() => void)[] = [];
+
+async function withHashingSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing < HASHING_SLOTS) hashing += 1;
+  else if (waitingToHash.length >= HASHING_QUEUE) {
+    throw new HttpError(503, 'Too many people are signing in right now. Please try again in a few seconds.', 5);
+  } else await new Promise<void>((resolve) => waitingToHash.push(resolve));
+  try {
+    return await work();
+  } finally {
+    // Hand the slot straight to the next in line, or give it back.
+    const next = waitingToHash.shift();
+    if (next) next();
+    else hashing -= 1;
+  }
+}
+
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return bcrypt.hash(password, cost);
+  return withHashingSlot(() => bcrypt.hash(password, cost));
 }
 
 export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return bcrypt.compare(password, hash);
+  return withHashingSlot(() => bcrypt.compare(password, hash));
 }
 
 const dummyHashes = new Map<number, Promise<string>>();

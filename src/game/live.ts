@@ -125,9 +125,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (count > 0) playerSockets.set(key, count);
     else playerSockets.delete(key);
     await store.setPresence(deps.db, instanceId, gameId, userId, count, deps.clock());
+    // Only the first socket and the last change what the opponent sees. Every instance re-reads
+    // the game when the event arrives, so the version in it is only a hint (0: "unchanged").
     if ((delta === 1 && count === 1) || count === 0) {
-      const game = await loadGame(deps, gameId);
-      if (game) await deps.bus.publish({ kind: 'game', game: gameId, version: game.version, players: [], lobby: false });
+      await deps.bus.publish({ kind: 'game', game: gameId, version: 0, players: [], lobby: false });
     }
   }
 

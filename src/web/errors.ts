@@ -10,6 +10,8 @@ export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Sent as Retry-After, for 429 and 503. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'HttpError';
@@ -75,6 +77,11 @@ export const errorHandler: ErrorRequestHandler = (err: ErrorLike, req, res, next
     return;
   }
   const status = statusOf(err);
+  if (err instanceof HttpError) {
+    if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
+    renderError(res, status, err.message);
+    return;
+  }
   if (status >= 500) {
     req.log?.error({ err }, 'request failed');
     renderError(res, status, 'Something went wrong on our side. Please try again in a moment.');
