@@ -13,9 +13,16 @@ if (lists) {
     }
     fetching = true;
     try {
-      const res = await fetch('/lobby/lists', { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+      // Never follow a redirect: one to /login would hand this browser a new, signed-out session.
+      const res = await fetch('/lobby/lists', { headers: { Accept: 'text/html' }, credentials: 'same-origin', redirect: 'manual' });
       // The fragment is this site's own server-rendered, escaped template output.
-      if (res.ok) lists.innerHTML = await res.text();
+      if (res.ok) {
+        const html = await res.text();
+        const focused = focusKey();
+        lists.innerHTML = html;
+        if (focused) restoreFocus(focused);
+        showTurns();
+      }
     } finally {
       fetching = false;
       if (again) {
@@ -23,6 +30,37 @@ if (lists) {
         void refresh();
       }
     }
+  };
+
+  /**
+   * Redrawing the lists must not throw a keyboard user's focus back to the top of the page: the
+   * focused link or button is found again in the new lists (by where it leads), or else the
+   * heading of its section takes the focus.
+   */
+  const focusKey = (): { selector: string; section: string | null } | null => {
+    const el = document.activeElement;
+    if (!(el instanceof HTMLElement) || !lists.contains(el)) return null;
+    const section = el.closest('section')?.getAttribute('aria-labelledby') ?? null;
+    if (el instanceof HTMLAnchorElement) return { selector: `a[href="${CSS.escape(el.getAttribute('href') ?? '')}"]`, section };
+    const action = el.closest('form')?.getAttribute('action');
+    if (action) return { selector: `form[action="${CSS.escape(action)}"] button`, section };
+    return { selector: '', section };
+  };
+  const restoreFocus = ({ selector, section }: { selector: string; section: string | null }) => {
+    const again = selector ? lists.querySelector<HTMLElement>(selector) : null;
+    if (again) return again.focus();
+    const heading = section ? document.getElementById(section) : null;
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  };
+
+  /** The tab says when a game needs you, as the server-rendered title does. */
+  const showTurns = () => {
+    const turns = lists.querySelectorAll('.your-turn').length;
+    const games = turns === 1 ? '1 game' : `${turns} games`;
+    document.title = `${turns ? `Your turn in ${games} · ` : ''}Lobby · Tic-Tac-Toe Online`;
   };
 
   let first = true;

@@ -1,7 +1,7 @@
 /**
  * One WebSocket per page that reconnects by itself with backoff, and a small indicator that says
  * "Reconnecting…" while it is down. `onOpen` runs after every (re)connection so the page can
- * subscribe again with the last version it saw.
+ * subscribe again with the last version it saw; `onConnection` hears each change of the link.
  */
 import type { ClientMessage, ServerMessage } from '../game/protocol.js';
 
@@ -10,17 +10,25 @@ export interface LiveSocket {
   readonly connected: boolean;
 }
 
-export function connectLive(onOpen: (socket: LiveSocket) => void, onMessage: (message: ServerMessage) => void): LiveSocket {
+export type ConnectionChange = 'connected' | 'lost' | 'restored';
+
+export function connectLive(
+  onOpen: (socket: LiveSocket) => void,
+  onMessage: (message: ServerMessage) => void,
+  onConnection?: (change: ConnectionChange) => void,
+): LiveSocket {
   const indicator = document.getElementById('connection');
   let ws: WebSocket | null = null;
   let attempts = 0;
   let everConnected = false;
+  let down = false;
 
   const show = (text: string, state: 'live' | 'down') => {
     if (!indicator) return;
     indicator.hidden = false;
     indicator.textContent = text;
     indicator.dataset.state = state;
+    indicator.title = state === 'live' ? 'Connected: moves appear as they are played' : 'Connection lost: trying again';
   };
 
   const live: LiveSocket = {
@@ -39,20 +47,30 @@ export function connectLive(onOpen: (socket: LiveSocket) => void, onMessage: (me
     ws = new WebSocket(url);
     ws.addEventListener('open', () => {
       attempts = 0;
+      const first = !everConnected;
       everConnected = true;
       show('Live', 'live');
       onOpen(live);
+      if (first) onConnection?.('connected');
+      else if (down) onConnection?.('restored');
+      down = false;
     });
     ws.addEventListener('message', (event) => {
+      let message: ServerMessage;
       try {
-        onMessage(JSON.parse(String(event.data)) as ServerMessage);
+        message = JSON.parse(String(event.data)) as ServerMessage;
       } catch {
-        // A malformed frame is ignored; the next state message carries everything anyway.
+        return; // A malformed frame is ignored; the next state message carries everything anyway.
       }
+      onMessage(message);
     });
     ws.addEventListener('close', () => {
       ws = null;
-      if (everConnected) show('Reconnecting…', 'down');
+      if (everConnected) {
+        show('Reconnecting…', 'down');
+        if (!down) onConnection?.('lost');
+        down = true;
+      }
       // 0.5 s, 1 s, 2 s … up to 10 s, with jitter so a restarted server is not hit all at once.
       const delay = Math.min(10_000, 500 * 2 ** attempts) * (0.75 + Math.random() * 0.5);
       attempts += 1;

@@ -29,6 +29,8 @@ export interface CellView {
 
 export interface MoveView {
   text: string;
+  mark: Mark;
+  cell: number;
   /** After the game: what the move did under perfect play ("threw away a win"). */
   verdict: string | null;
   mistake: boolean;
@@ -47,7 +49,8 @@ export interface GameView {
   /** A second line under the status (how the game ended, a rematch offer, an absent opponent). */
   detail: string;
   cells: CellView[];
-  players: { mark: Mark; name: string; you: boolean; away: boolean }[];
+  /** `turn`: this player is to move now (an active game). */
+  players: { mark: Mark; name: string; you: boolean; away: boolean; turn: boolean }[];
   moves: MoveView[];
   /** Stepping through a finished game: the position shown (moves played) out of all of them. */
   replay: { ply: number; total: number } | null;
@@ -64,9 +67,12 @@ export interface GameView {
   canClaim: boolean;
   /** When Claim victory becomes possible for the viewer (ms), while the opponent is away. */
   claimAt: number | null;
-  /** The title of the browser tab. */
+  /** The title of the browser tab: whose turn or the result first, then which game. */
   title: string;
 }
+
+/** The name shown for the empty seat of a game waiting for its second player. */
+export const WAITING_NAME = 'Waiting for a player…';
 
 export function cellName(cell: number): string {
   return `row ${Math.floor(cell / 3) + 1}, column ${(cell % 3) + 1}`;
@@ -137,15 +143,18 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
 
   const players = (['X', 'O'] as const).map((mark) => ({
     mark,
-    name: state.players[mark]?.name ?? (state.status === 'waiting' ? 'Waiting for a player…' : '—'),
+    name: state.players[mark]?.name ?? (state.status === 'waiting' ? WAITING_NAME : '—'),
     you: you === mark,
     away: active && state.players[mark]?.id != null && state.awaySince[mark] !== null,
+    turn: active && mover === mark,
   }));
 
   const analysis = state.status === 'finished' && total > 0 ? analyseMoves(state.moves) : null;
   const moves = state.moves.map(
     (cell, i): MoveView => ({
       text: `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`,
+      mark: i % 2 === 0 ? 'X' : 'O',
+      cell,
       verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
       mistake: analysis?.verdicts[i]!.mistake ?? false,
       firstMistake: analysis?.firstMistake === i,
@@ -174,7 +183,15 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
     detail = 'Send the invite link to a friend. The game starts when they join.';
   }
 
-  const title = status === 'your-turn' ? 'Your turn' : text;
+  // "Your turn · Game against bob": the tab says first whether the game needs you, then where you are.
+  const playerName = (mark: Mark) => state.players[mark]?.name ?? null;
+  const opponentName = opponent ? playerName(opponent) : null;
+  const where = you
+    ? opponentName
+      ? `Game against ${opponentName}`
+      : 'New game'
+    : `${playerName('X') ?? '…'} vs ${playerName('O') ?? '…'}`;
+  const title = `${status === 'your-turn' ? 'Your turn' : text} · ${where}`;
   return {
     version: state.version,
     ply: state.ply,
@@ -198,4 +215,49 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
     claimAt,
     title,
   };
+}
+
+/** What the announcer compares to say what changed: the number of moves, the status and detail. */
+export interface Announced {
+  moves: number;
+  statusText: string;
+  detail: string;
+  /** The opponent's name (players only), to say when someone joins. */
+  names: string[];
+}
+
+/** A countdown ("in 42 s") ticks every second; only a change of wording is news. */
+export function detailKey(detail: string): string {
+  return detail.replace(/\d+/g, '#');
+}
+
+export function announced(view: Pick<GameView, 'moves' | 'statusText' | 'detail' | 'players'>): Announced {
+  return {
+    moves: view.moves.length,
+    statusText: view.statusText,
+    detail: detailKey(view.detail),
+    names: view.players.map((p) => p.name),
+  };
+}
+
+/**
+ * The one sentence a screen reader hears when the game changes from `before` to `view`: each new
+ * move in words, then the status ("O played row 2, column 3. Your turn."), then any new detail (a
+ * rematch offer, an opponent who left). Empty when nothing worth saying changed.
+ */
+export function announcement(before: Announced, view: GameView): string {
+  const parts: string[] = [];
+  view.players.forEach((p, i) => {
+    if (!p.you && before.names[i] === WAITING_NAME && p.name !== WAITING_NAME) parts.push(`${p.name} joined.`);
+  });
+  const fresh = view.moves.slice(before.moves);
+  for (const move of fresh) parts.push(`${move.mark} played ${cellName(move.cell)}.`);
+  if (fresh.length > 0 || view.statusText !== before.statusText) parts.push(sentence(view.statusText));
+  const detail = detailKey(view.detail);
+  if (view.detail && detail !== before.detail) parts.push(sentence(view.detail));
+  return parts.join(' ');
+}
+
+function sentence(text: string): string {
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
 }

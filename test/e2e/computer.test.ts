@@ -14,6 +14,8 @@ import {
   hasMarker,
   launchBrowser,
   newPerson,
+  PLAYABLE_CELL,
+  playableCells,
   readBoard,
   readStatus,
   register,
@@ -114,9 +116,7 @@ describe(`the computer at Perfect, in the browser (${kind} database)`, () => {
       const ply = marks.filter(Boolean).length;
       const choice = choose(marks, me);
       // Exactly the empty cells are playable.
-      const enabled = await board(page)
-        .locator('button[data-cell]:enabled')
-        .evaluateAll((buttons) => buttons.map((b) => Number((b as HTMLElement).dataset.cell)));
+      const enabled = await playableCells(page);
       expect(enabled).toEqual(marks.flatMap((m, i) => (m === '' ? [i] : [])));
       await cell(page, choice).click();
       // The state that answers the move already holds the computer's reply (same transaction).
@@ -169,7 +169,7 @@ describe(`without JavaScript (${kind} database)`, () => {
       const ply = marks.filter(Boolean).length;
       const navigations = p.navigations();
       // Each empty cell is a submit button of the move form; the post redirects back to the game.
-      await page.getByRole('grid', { name: 'Board' }).locator('button[data-cell]:enabled').first().click();
+      await page.getByRole('grid', { name: 'Board' }).locator(PLAYABLE_CELL).first().click();
       await moves(page).nth(ply).waitFor();
       await page.waitForLoadState('load');
       expect(p.navigations()).toBeGreaterThan(navigations);
@@ -180,7 +180,7 @@ describe(`without JavaScript (${kind} database)`, () => {
     expect(final.text).toMatch(/^(You won|You lost|Draw)$/);
     const marks = await readBoard(page);
     expect(await moves(page).count()).toBe(marks.filter(Boolean).length);
-    expect(await board(page).locator('button[data-cell]:enabled').count()).toBe(0);
+    expect(await playableCells(page)).toEqual([]);
 
     // Rematch is a form too: against the computer it starts at once, colours swapped.
     await page.getByRole('button', { name: 'Rematch' }).click();

@@ -25,6 +25,7 @@ import {
   waitForMark,
   waitForOtherGame,
   waitForStatus,
+  unplayableCells,
   type Person,
 } from '../helpers/browser.js';
 
@@ -56,11 +57,8 @@ afterAll(() => {
   console.info(`e2e move latency to the other screens: n=${sorted.length} median=${at(0.5)} ms p90=${at(0.9)} ms max=${sorted.at(-1)} ms`);
 });
 
-async function disabledCells(page: Page): Promise<number[]> {
-  return board(page)
-    .locator('button[data-cell]:disabled')
-    .evaluateAll((buttons) => buttons.map((b) => Number((b as HTMLElement).dataset.cell)));
-}
+/** Cells the viewer cannot play now (disabled without the script, aria-disabled with it). */
+const disabledCells = unplayableCells;
 
 async function winningCells(page: Page): Promise<number[]> {
   return board(page)
@@ -222,8 +220,9 @@ describe.each(databaseKinds)('people in the browser (%s database)', (kind) => {
 
     // Rematch: A offers, B sees the offer live and accepts; both players land on the new game.
     await a.page.getByRole('button', { name: 'Rematch' }).click();
-    await a.page.getByText('Rematch offered').waitFor({ timeout: LIVE_MS });
-    await b.page.getByText(`${a.username} wants a rematch`).waitFor({ timeout: LIVE_MS });
+    // .first(): the line under the status; the screen reader's live region says the same words.
+    await a.page.getByText('Rematch offered').first().waitFor({ timeout: LIVE_MS });
+    await b.page.getByText(`${a.username} wants a rematch`).first().waitFor({ timeout: LIVE_MS });
     await b.page.getByRole('button', { name: 'Rematch' }).click();
     const [aNext, bNext] = await Promise.all([waitForOtherGame(a.page, gameUrl), waitForOtherGame(b.page, gameUrl)]);
     expect(aNext).toBe(bNext);

@@ -8,6 +8,7 @@ import {
   launchBrowser,
   LIVE_MS,
   newPerson,
+  PLAYABLE_CELL,
   register,
   startGame,
   waitForLive,
@@ -46,8 +47,8 @@ describe('players in the browser', () => {
     for (let turn = 0; turn < 5; turn++) {
       const { status } = await waitForStatus(p.page, ['your-turn', 'lost', 'draw', 'won']);
       if (status !== 'your-turn') break;
-      await p.page.locator('button[data-cell]:not([disabled])').first().click();
-      await p.page.locator('[data-status]:not([data-status="your-turn"]), button[data-cell]:not([disabled]):not([aria-busy])').first().waitFor();
+      await p.page.locator(PLAYABLE_CELL).first().click();
+      await p.page.locator(`[data-status]:not([data-status="your-turn"]), ${PLAYABLE_CELL}:not([aria-busy])`).first().waitFor();
     }
     expect((await waitForStatus(p.page, ['lost'])).text).toBe('You lost');
     const mistake = p.page.getByRole('list', { name: 'Moves' }).locator('li[data-first-mistake]');

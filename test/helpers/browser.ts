@@ -146,6 +146,27 @@ export function cell(page: Page, index: number): Locator {
   return board(page).getByRole('gridcell').locator(`button[data-cell="${index}"]`);
 }
 
+/**
+ * A cell the viewer can play now. The page without script renders the others `disabled`; the
+ * script makes them aria-disabled instead, so keyboard users can still move onto them.
+ */
+export const PLAYABLE_CELL = 'button[data-cell]:not([disabled]):not([aria-disabled="true"])';
+export const UNPLAYABLE_CELL = 'button[data-cell]:is([disabled], [aria-disabled="true"])';
+
+/** The cells (0..8) the viewer can play now. */
+export async function playableCells(page: Page): Promise<number[]> {
+  return board(page)
+    .locator(PLAYABLE_CELL)
+    .evaluateAll((buttons) => buttons.map((b) => Number((b as HTMLElement).dataset.cell)));
+}
+
+/** The cells (0..8) the viewer cannot play now. */
+export async function unplayableCells(page: Page): Promise<number[]> {
+  return board(page)
+    .locator(UNPLAYABLE_CELL)
+    .evaluateAll((buttons) => buttons.map((b) => Number((b as HTMLElement).dataset.cell)));
+}
+
 export function statusElement(page: Page): Locator {
   return page.locator('[data-status]');
 }
