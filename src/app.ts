@@ -95,6 +95,8 @@ export function buildApp({
     }),
   );
   app.locals.asset = assetUrls(root('public'), { cache: config.env === 'production' });
+  // Social previews need absolute image URLs; known when the public origin is configured.
+  app.locals.origin = config.publicOrigin ?? '';
 
   app.use(
     pinoHttp({
