@@ -381,7 +381,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         LOG_LEVEL: 'warn',
       },
       onOutput: (instance, chunk) => {
-        for (const line of chunk.split('\n')) if (line.includes('"level":50') || line.includes('"level":60')) appErrors.push(`instance ${instance}: ${line.slice(0, 400)}`);
+        for (const line of chunk.split('\n')) {
+          if (line.includes('"level":40') || line.includes('"level":50') || line.includes('"level":60') || (line && !line.startsWith('{'))) {
+            appErrors.push(`instance ${instance}: ${line.slice(0, 400)}`);
+          }
+        }
       },
     });
     soak.url = stack.url;
@@ -496,6 +500,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       movesPerSecond: soak.sent.length / playedSeconds,
       memory: warmSeries,
     };
+  } catch (err) {
+    // What nginx and the instances said, before the stack's folder goes.
+    if (stack) {
+      try {
+        log(`nginx error log:\n${readFileSync(path.join(stack.dir, 'error.log'), 'utf8').slice(-3000)}`);
+      } catch {
+        // no error log
+      }
+    }
+    for (const line of appErrors.slice(0, 20)) log(line);
+    throw err;
   } finally {
     for (const bot of bots) bot.close();
     await stack?.stop();
