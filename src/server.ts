@@ -30,10 +30,6 @@ async function main() {
 
   const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool: db.pool, logger, bus });
   const server = createServer(app);
-  // Longer than nginx's upstream keepalive, so nginx never reuses a connection the app is closing
-  // (a POST on such a connection is not retried and becomes a 502).
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
   const sweeper = setInterval(() => {
     expireWaitingGames(gameDeps).catch((err: unknown) => logger.warn({ err }, 'expiring waiting games failed'));
