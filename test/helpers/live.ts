@@ -48,7 +48,8 @@ export async function openSocket(baseUrl: string, cookie?: string, origin = base
     send(message) {
       ws.send(typeof message === 'string' ? message : JSON.stringify(message));
     },
-    next(match: (m: ServerMessage) => boolean, timeoutMs = 5_000) {
+    // Generous: CI machines are shared, and a late message is still a correct one.
+    next(match: (m: ServerMessage) => boolean, timeoutMs = 15_000) {
       return new Promise<ServerMessage>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages.slice(seen))}`)), timeoutMs);
         const look = () => {
