@@ -76,6 +76,9 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
     sockets.push(onA, onB);
     const outcomes = { sameCell: 0, otherCell: 0 };
     for (let round = 0; round < ROUNDS; round++) {
+      // Two messages a round per socket: pace the rounds to stay inside the per-connection limit
+      // (10 messages a second), which fast rounds would otherwise hit.
+      await new Promise((resolve) => setTimeout(resolve, 250));
       const id = await startedGame(x.id, o.id);
       for (const s of [onA, onB]) {
         s.send({ type: 'subscribe', game: id });
