@@ -48,14 +48,8 @@ export async function lockGame(tx: PoolClient, id: string): Promise<LockedGame |
   return rows[0];
 }
 
-export interface NewGame {
-  id: string;
-  mode: GameMode;
-  aiLevel: Level | null;
-  aiMark: Mark | null;
-  createdBy: number;
-  playerX: number | null;
-  playerO: number | null;
+/** A game as created: the seats and mode of a locked game, plus how it starts. */
+export interface NewGame extends Pick<LockedGame, 'id' | 'mode' | 'aiLevel' | 'aiMark' | 'createdBy' | 'playerX' | 'playerO'> {
   status: 'waiting' | 'active';
   rematchOf: string | null;
   now: number;
