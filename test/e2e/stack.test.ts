@@ -55,11 +55,15 @@ describe.skipIf(!serverUrl || !hasNginx)('the full stack: nginx, two app instanc
   };
 
   /** Which instance (0 or 1) holds the live socket of a user, from the instances' own logs. */
+  /** The instance that most recently opened a live socket for this user (the lobby page it left may have used the other one). */
   async function instanceOfSocket(userId: number): Promise<number> {
-    const pattern = new RegExp(`"user":${userId},[^\\n]*"msg":"live socket opened"`);
+    const pattern = new RegExp(`^.*"user":${userId},.*"msg":"live socket opened".*$`, 'gm');
     for (let i = 0; i < 50; i++) {
-      const found = output.findIndex((chunks) => pattern.test(chunks.join('')));
-      if (found >= 0) return found;
+      const latest = output.map((chunks) =>
+        Math.max(-1, ...[...chunks.join('').matchAll(pattern)].map((m) => Number(/"time":(\d+)/.exec(m[0])?.[1] ?? 0))),
+      );
+      const newest = Math.max(...latest);
+      if (newest >= 0) return latest.indexOf(newest);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`no instance logged a socket for user ${userId}`);
