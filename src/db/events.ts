@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { batched } from './batch.js';
 
 const CHANNEL = 'ttt_events';
 
@@ -118,10 +119,15 @@ export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Lo
   // Listening before anything is published, so this instance misses none of its own events.
   await listen(false);
 
+  // Every transaction that notifies takes one cluster-wide lock for its commit, so notifying
+  // transactions commit one at a time: one per event would cap the move rate at one WAL flush per
+  // move. Events published while a NOTIFY is in flight therefore go together in the next one.
+  const notify = batched<string>(async (payloads) => {
+    await pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANNEL, payloads]);
+  });
+
   return {
-    async publish(event) {
-      await pool.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(event)]);
-    },
+    publish: (event) => notify(JSON.stringify(event)),
     subscribe(handler) {
       handlers.push(handler);
     },

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionData } from 'express-session';
 import { validAccount } from '../auth/middleware.js';
+import { batched } from '../db/batch.js';
 import type { BusEvent } from '../db/events.js';
 import { RuleError } from './rules.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
@@ -77,6 +78,8 @@ export function attachLive(server: Server, deps: LiveDeps) {
   const lobbyWatchers = new Set<Connection>();
   /** Live sockets per game and player on this instance, for presence. */
   const playerSockets = new Map<string, number>();
+  /** Presence changes of all sockets go to the database together (see batched). */
+  const savePresence = batched<store.PresenceRow>((rows) => store.savePresence(deps.db, rows));
 
   const send = (conn: Connection, message: ServerMessage) => {
     if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(message));
@@ -87,6 +90,28 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (!game) return;
     const message = JSON.stringify({ type: 'state', game, now: deps.clock() } satisfies ServerMessage);
     for (const conn of conns) if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(message);
+  }
+
+  /**
+   * Games whose state is being read for their watchers, and whether another event came in the
+   * meantime. Events that arrive during a read cost one more read, not one each (a move and a
+   * presence change often come together), and the last read always starts after the last event.
+   */
+  const refreshing = new Map<string, boolean>();
+  async function refreshWatchers(gameId: string) {
+    if (refreshing.has(gameId)) {
+      refreshing.set(gameId, true);
+      return;
+    }
+    try {
+      do {
+        refreshing.set(gameId, false);
+        const conns = watchers.get(gameId);
+        if (conns?.size) await sendState(conns, gameId);
+      } while (refreshing.get(gameId));
+    } finally {
+      refreshing.delete(gameId);
+    }
   }
 
   function noticeLobby(conn: Connection) {
@@ -108,13 +133,12 @@ export function attachLive(server: Server, deps: LiveDeps) {
         return;
       }
       if (event.kind === 'resync') {
-        for (const [gameId, conns] of watchers) await sendState(conns, gameId);
+        for (const gameId of [...watchers.keys()]) await refreshWatchers(gameId);
         for (const conn of lobbyWatchers) noticeLobby(conn);
         return;
       }
-      const conns = watchers.get(event.game);
-      if (conns?.size) await sendState(conns, event.game);
       for (const conn of lobbyWatchers) if (event.lobby || event.players.includes(conn.userId)) noticeLobby(conn);
+      if (watchers.has(event.game)) await refreshWatchers(event.game);
     })().catch((err: unknown) => logger.warn({ err }, 'could not deliver a live event'));
   });
 
@@ -124,7 +148,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
     const count = (playerSockets.get(key) ?? 0) + delta;
     if (count > 0) playerSockets.set(key, count);
     else playerSockets.delete(key);
-    await store.setPresence(deps.db, instanceId, gameId, userId, count, deps.clock());
+    await savePresence({ gameId, userId, instanceId, connections: count, now: deps.clock() });
     // Only the first socket and the last change what the opponent sees. Every instance re-reads
     // the game when the event arrives, so the version in it is only a hint (0: "unchanged").
     if ((delta === 1 && count === 1) || count === 0) {

@@ -235,12 +235,29 @@ export type { StateRow };
 
 // Presence -------------------------------------------------------------------------------------
 
+/** How many live sockets an instance holds of a user on a game. */
+export interface PresenceRow {
+  gameId: string;
+  userId: number;
+  instanceId: string;
+  connections: number;
+  now: number;
+}
+
 /** This instance now holds `connections` live sockets of the user on the game. */
-export async function setPresence(db: Db, instanceId: string, gameId: string, userId: number, connections: number, now: number) {
+export function setPresence(db: Db, instanceId: string, gameId: string, userId: number, connections: number, now: number) {
+  return savePresence(db, [{ gameId, userId, instanceId, connections, now }]);
+}
+
+/** Several presence changes in one statement; of two for the same row, the later one wins. */
+export async function savePresence(db: Db, changes: PresenceRow[]) {
+  const latest = new Map(changes.map((c) => [`${c.gameId}:${c.userId}:${c.instanceId}`, c]));
+  const rows = [...latest.values()];
   await db.query(
-    `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at)
+     SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::integer[], $5::timestamptz[])
      ON CONFLICT (game_id, user_id, instance_id) DO UPDATE SET connections = EXCLUDED.connections, seen_at = EXCLUDED.seen_at`,
-    [gameId, userId, instanceId, connections, at(now)],
+    [rows.map((r) => r.gameId), rows.map((r) => r.userId), rows.map((r) => r.instanceId), rows.map((r) => r.connections), rows.map((r) => at(r.now))],
   );
 }
 
