@@ -32,10 +32,23 @@ export interface DatabaseOptions {
   logger: Logger;
 }
 
-function createPool(url: string, max: number, logger: Logger): pg.Pool {
+/**
+ * Hot queries are named, so a server parses and plans them once per connection (planning the game
+ * state query cost four times its execution). PGlite's socket server runs all its connections in one
+ * session, where two connections preparing the same name would collide: there they go unnamed.
+ */
+class UnnamedStatementsClient extends pg.Client {
+  override query(...args: unknown[]): never {
+    const [config] = args;
+    if (config && typeof config === 'object' && 'name' in config) args[0] = { ...config, name: undefined };
+    return (pg.Client.prototype.query as (...a: unknown[]) => never).apply(this, args);
+  }
+}
+
+function createPool(url: string, max: number, logger: Logger, embedded = false): pg.Pool {
   // A database that does not answer a connection within 2 s is treated as down: pages get a 503
   // at once rather than hanging until the browser gives up.
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000 });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000, ...(embedded ? { Client: UnnamedStatementsClient } : {}) });
   // An idle client can lose its server (restart, network); log it instead of crashing the process.
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
   return pool;
@@ -58,7 +71,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return { pool, url: options.databaseUrl, embedded: false, close: () => pool.end() };
   }
   const embedded = await startEmbedded(options.embeddedDir ?? 'memory://', logger);
-  const pool = createPool(embedded.url, EMBEDDED_CONNECTIONS, logger);
+  const pool = createPool(embedded.url, EMBEDDED_CONNECTIONS, logger, true);
   return {
     pool,
     url: embedded.url,

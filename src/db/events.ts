@@ -123,7 +123,7 @@ export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Lo
   // transactions commit one at a time: one per event would cap the move rate at one WAL flush per
   // move. Events published while a NOTIFY is in flight therefore go together in the next one.
   const notify = batched<string>(async (payloads) => {
-    await pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANNEL, payloads]);
+    await pool.query({ name: 'notify-events', text: 'SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', values: [CHANNEL, payloads] });
   });
 
   return {

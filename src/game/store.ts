@@ -38,13 +38,13 @@ const LOCKED_COLUMNS = `id, mode, ai_level AS "aiLevel", ai_mark AS "aiMark", cr
 
 /** Reads the columns a move needs, without a lock (the move's own update is guarded). */
 export async function findGame(db: Db, id: string): Promise<LockedGame | undefined> {
-  const { rows } = await db.query<LockedGame>(`SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1`, [id]);
+  const { rows } = await db.query<LockedGame>({ name: 'find-game', text: `SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1`, values: [id] });
   return rows[0];
 }
 
 /** Reads a game and holds its row until the transaction ends, so changes to it take turns. */
 export async function lockGame(tx: PoolClient, id: string): Promise<LockedGame | undefined> {
-  const { rows } = await tx.query<LockedGame>(`SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await tx.query<LockedGame>({ name: 'lock-game', text: `SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1 FOR UPDATE`, values: [id] });
   return rows[0];
 }
 
@@ -99,8 +99,9 @@ export async function recordMoves(
     const p = values.length;
     return `($${p - 3}::smallint, $${p - 2}::smallint, $${p - 1}::char(1), $${p}::integer)`;
   });
-  const { rows: updated } = await db.query<{ version: number }>(
-    `WITH game AS (
+  const { rows: updated } = await db.query<{ version: number }>({
+    name: `record-moves-${moves.length}`,
+    text: `WITH game AS (
        UPDATE games
           SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
               turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
@@ -112,7 +113,7 @@ export async function recordMoves(
      )
      SELECT version FROM game`,
     values,
-  );
+  });
   return updated[0]?.version;
 }
 
@@ -214,8 +215,9 @@ const awaySince = (seat: string) => `(
 
 /** The whole state of a game in one query: row, names, moves and presence. */
 export async function readGameState(db: Db, id: string, now: number): Promise<StateRow | undefined> {
-  const { rows } = await db.query<StateRow>(
-    `SELECT g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
+  const { rows } = await db.query<StateRow>({
+    name: 'game-state',
+    text: `SELECT g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
             g.player_x AS "playerX", g.player_o AS "playerO", ${displayName('ux')} AS "xName", ${displayName('uo')} AS "oName",
             g.status, g.result, g.reason, g.board, g.ply, g.version,
             ${ms('g.turn_started_at')} AS "turnStartedAt", ${ms('g.created_at')} AS "createdAt",
@@ -226,8 +228,8 @@ export async function readGameState(db: Db, id: string, now: number): Promise<St
        LEFT JOIN users ux ON ux.id = g.player_x
        LEFT JOIN users uo ON uo.id = g.player_o
       WHERE g.id = $1`,
-    [id, at(now - PRESENCE_STALE_MS)],
-  );
+    values: [id, at(now - PRESENCE_STALE_MS)],
+  });
   return rows[0];
 }
 
@@ -253,12 +255,13 @@ export function setPresence(db: Db, instanceId: string, gameId: string, userId: 
 export async function savePresence(db: Db, changes: PresenceRow[]) {
   const latest = new Map(changes.map((c) => [`${c.gameId}:${c.userId}:${c.instanceId}`, c]));
   const rows = [...latest.values()];
-  await db.query(
-    `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at)
+  await db.query({
+    name: 'save-presence',
+    text: `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at)
      SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::integer[], $5::timestamptz[])
      ON CONFLICT (game_id, user_id, instance_id) DO UPDATE SET connections = EXCLUDED.connections, seen_at = EXCLUDED.seen_at`,
-    [rows.map((r) => r.gameId), rows.map((r) => r.userId), rows.map((r) => r.instanceId), rows.map((r) => r.connections), rows.map((r) => at(r.now))],
-  );
+    values: [rows.map((r) => r.gameId), rows.map((r) => r.userId), rows.map((r) => r.instanceId), rows.map((r) => r.connections), rows.map((r) => at(r.now))],
+  });
 }
 
 /** Every instance refreshes its own connected rows; rows it stops refreshing go stale. */

@@ -58,23 +58,32 @@ const PgStore = connectPgSimple(session);
  * request, so deactivation and password changes act at once on every instance.
  */
 class AccountSessionStore extends PgStore {
+  readonly #db: Pool;
+
+  constructor(options: ConstructorParameters<typeof PgStore>[0] & { pool: Pool }) {
+    super(options);
+    this.#db = options.pool;
+  }
+
   override get(sid: string, callback: (err: unknown, session?: session.SessionData | null) => void): void {
-    (this as unknown as { query: QueryFn }).query(
-      `SELECT s.sess, u.id, u.username, u.is_active AS "isActive", u.is_admin AS "isAdmin",
-              (extract(epoch FROM u.sessions_valid_after) * 1000)::float8 AS "sessionsValidAfter"
-         FROM session s
-         LEFT JOIN users u ON u.id = (s.sess ->> 'userId')::int
-        WHERE s.sid = $1 AND s.expire >= now()`,
-      [sid],
-      (err, row) => {
-        if (err) return callback(err);
+    this.#db
+      .query<SessionRow>({
+        // Named: every request runs it, and a server then plans it once per connection.
+        name: 'session-account',
+        text: `SELECT s.sess, u.id, u.username, u.is_active AS "isActive", u.is_admin AS "isAdmin",
+                      (extract(epoch FROM u.sessions_valid_after) * 1000)::float8 AS "sessionsValidAfter"
+                 FROM session s
+                 LEFT JOIN users u ON u.id = (s.sess ->> 'userId')::int
+                WHERE s.sid = $1 AND s.expire >= now()`,
+        values: [sid],
+      })
+      .then(({ rows: [row] }) => {
         if (!row) return callback(null, null);
         const { sess, ...account } = row;
         const data = (typeof sess === 'string' ? JSON.parse(sess) : sess) as session.SessionData;
         data.account = account.id === null ? null : (account as SessionAccount);
         callback(null, data);
-      },
-    );
+      }, callback);
   }
 
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
@@ -83,11 +92,7 @@ class AccountSessionStore extends PgStore {
   }
 }
 
-type QueryFn = (
-  sql: string,
-  params: unknown[],
-  callback: (err: Error | null, row?: { sess: unknown } & (SessionAccount | { [K in keyof SessionAccount]: null })) => void,
-) => void;
+type SessionRow = { sess: unknown } & (SessionAccount | { [K in keyof SessionAccount]: null });
 
 export function createSession({ pool, secret, secureCookies }: SessionOptions) {
   const store = new AccountSessionStore({
