@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { GameState } from '../game/model.js';
 import { batched } from './batch.js';
 
 const CHANNEL = 'ttt_events';
@@ -22,6 +23,10 @@ const busEventSchema = z.discriminatedUnion('kind', [
     players: z.array(z.number().int()),
     /** Whether everyone's lobby lists change (created, joined, ended), not only its players'. */
     lobby: z.boolean(),
+    /** The game as it now is, when the publisher has it (after a move): watchers need not read it. */
+    state: z
+      .custom<GameState>((v) => typeof v === 'object' && v !== null && typeof (v as GameState).id === 'string' && Number.isInteger((v as GameState).version))
+      .optional(),
   }),
   /** An account was deactivated or deleted: its live sockets close on every instance. */
   z.object({ kind: z.literal('user'), user: z.number().int() }),

@@ -14,6 +14,7 @@ import type { SessionData } from 'express-session';
 import { validAccount } from '../auth/middleware.js';
 import { batched } from '../db/batch.js';
 import type { BusEvent } from '../db/events.js';
+import type { GameState } from './model.js';
 import { RuleError } from './rules.js';
 import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
 import { claimVictory, GameError, loadGame, makeMove, rematch, resign, type GameDeps } from './service.js';
@@ -85,11 +86,27 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(JSON.stringify(message));
   };
 
-  async function sendState(conns: Iterable<Connection>, gameId: string) {
-    const game = await loadGame(deps, gameId);
-    if (!game) return;
+  /**
+   * The newest state seen of each game watched here (read, or carried by a move's event). A move
+   * made on a game at this ply needs no read first (see makeMove); the write is guarded anyway.
+   */
+  const latest = new Map<string, GameState>();
+  /** Keeps `game` if it is newer than what is known; says whether it was. */
+  function remember(game: GameState): boolean {
+    const known = latest.get(game.id);
+    if (known && known.version > game.version) return false;
+    if (watchers.has(game.id)) latest.set(game.id, game);
+    return true;
+  }
+
+  function broadcast(conns: Iterable<Connection>, game: GameState) {
     const message = JSON.stringify({ type: 'state', game, now: deps.clock() } satisfies ServerMessage);
     for (const conn of conns) if (conn.socket.readyState === conn.socket.OPEN) conn.socket.send(message);
+  }
+
+  async function sendState(conns: Iterable<Connection>, gameId: string) {
+    const game = await loadGame(deps, gameId);
+    if (game && remember(game)) broadcast(conns, game);
   }
 
   /**
@@ -138,7 +155,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
         return;
       }
       for (const conn of lobbyWatchers) if (event.lobby || event.players.includes(conn.userId)) noticeLobby(conn);
-      if (watchers.has(event.game)) await refreshWatchers(event.game);
+      const conns = watchers.get(event.game);
+      if (!conns) return;
+      if (!event.state) await refreshWatchers(event.game);
+      else if (remember(event.state)) broadcast(conns, event.state);
     })().catch((err: unknown) => logger.warn({ err }, 'could not deliver a live event'));
   });
 
@@ -162,7 +182,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
     const gameId = conn.game;
     const set = watchers.get(gameId);
     set?.delete(conn);
-    if (set?.size === 0) watchers.delete(gameId);
+    if (set?.size === 0) {
+      watchers.delete(gameId);
+      latest.delete(gameId);
+    }
     if (conn.playing) {
       presence(gameId, conn.userId, -1).catch((err: unknown) => logger.warn({ err }, 'presence update failed'));
     }
@@ -181,6 +204,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
     let set = watchers.get(gameId);
     if (!set) watchers.set(gameId, (set = new Set()));
     set.add(conn);
+    remember(game);
     conn.playing = game.players.X?.id === conn.userId || game.players.O?.id === conn.userId;
     send(conn, { type: 'state', game, now: deps.clock() });
     if (conn.playing) await presence(gameId, conn.userId, 1);
@@ -203,7 +227,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
   async function act(conn: Connection, message: Exclude<ClientMessage, { type: 'subscribe' | 'subscribe-lobby' }>) {
     try {
       let rematchId: string | null | undefined;
-      if (message.type === 'move') await makeMove(deps, conn.userId, message.game, message.ply, message.cell);
+      if (message.type === 'move') await makeMove(deps, conn.userId, message.game, message.ply, message.cell, latest.get(message.game));
       else if (message.type === 'resign') await resign(deps, conn.userId, message.game);
       else if (message.type === 'claim') await claimVictory(deps, conn.userId, message.game);
       else rematchId = await rematch(deps, conn.userId, message.game);

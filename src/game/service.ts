@@ -7,7 +7,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { EventBus, GameEvent } from '../db/events.js';
 import { inTransaction } from '../db/transaction.js';
 import { chooseMove, type Level, type Random } from './ai.js';
-import { claimableAt, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type PlayAs } from './model.js';
+import { claimableAt, markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
 import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
 import * as store from './store.js';
 import { rateGame } from '../users/ratings.js';
@@ -84,7 +84,10 @@ function notFound(): GameError {
   return new GameError('not_found', 'There is no game at this address.');
 }
 
-function gameEvent(game: store.LockedGame | { id: string; playerX: number | null; playerO: number | null }, version: number, lobby: boolean): GameEvent {
+/** Who plays a game, as rating and live events need it. */
+type Seats = Pick<store.LockedGame, 'id' | 'mode' | 'playerX' | 'playerO'>;
+
+function gameEvent(game: Pick<Seats, 'id' | 'playerX' | 'playerO'>, version: number, lobby: boolean): GameEvent {
   const players = [game.playerX, game.playerO].filter((p): p is number => p !== null);
   return { kind: 'game', game: game.id, version, players, lobby };
 }
@@ -110,7 +113,7 @@ export interface NewGameOptions {
  * A game between two people that has just finished is rated in the same transaction, so a result
  * never exists without its rating change (games against the computer and aborted ones are not).
  */
-async function rateIfRated(tx: PoolClient, game: store.LockedGame, result: FinalResult) {
+async function rateIfRated(tx: PoolClient, game: Seats, result: FinalResult) {
   if (game.mode === 'ai' || game.playerX === null || game.playerO === null) return;
   const ratings = await ratingStore.lockRatings(tx, [game.playerX, game.playerO]);
   const before = { x: ratings.get(game.playerX)!, o: ratings.get(game.playerO)! };
@@ -207,7 +210,7 @@ async function asPlayer<T>(
   return change.value;
 }
 
-function mustBeActive(game: store.LockedGame) {
+function mustBeActive(game: { status: GameStatus }) {
   if (game.status === 'waiting') throw new GameError('not_started', 'The game starts when your opponent joins.');
   if (game.status !== 'active') throw new GameError('game_over', 'The game is already over.');
 }
@@ -215,49 +218,83 @@ function mustBeActive(game: store.LockedGame) {
 const STALE = 'The board changed since you saw it. Here is the current position.';
 
 /**
- * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
- * made at the same time, so the reply already contains it.
- *
- * The hot path takes two round trips: read the game, then one guarded statement that updates it
- * and inserts the moves only if it is still at `expectedPly` (see store.recordMoves). A move that
- * ends a game between people also rates it, in one transaction with the move.
+ * The state a fresh read would show after the moves, built from the state they were made on and
+ * what the write returned: live updates need no read of the game after a move.
  */
-export async function makeMove(deps: GameDeps, userId: number, id: string, expectedPly: number, cell: number): Promise<number> {
+function stateAfter(before: GameState, moves: store.NewMove[], after: store.AfterMoves, recorded: store.Recorded, now: number): GameState {
+  return {
+    ...before,
+    status: after.status,
+    result: after.result,
+    reason: after.reason,
+    board: after.board,
+    ply: before.ply + moves.length,
+    version: recorded.version,
+    moves: [...before.moves, ...moves.map((m) => m.cell)],
+    awaySince: {
+      X: before.players.X?.id == null ? null : recorded.xAwaySince,
+      O: before.players.O?.id == null ? null : recorded.oAwaySince,
+    },
+    turnStartedAt: now,
+  };
+}
+
+/**
+ * One move by a player, shown the board at `expectedPly`. Against the computer its answer is
+ * made at the same time, so the reply already contains it. Returns the game after the move.
+ *
+ * The hot path is one statement: it updates the game and inserts the moves only if the game is
+ * still active at `expectedPly` (see store.recordMoves). `known` is the latest state the caller
+ * has (the live layer keeps the state it last sent); at the same ply it is the board the write
+ * will be guarded against, so it stands in for reading the game first. A move that ends a game
+ * between people also rates it, in one transaction with the move.
+ */
+export async function makeMove(
+  deps: GameDeps,
+  userId: number,
+  id: string,
+  expectedPly: number,
+  cell: number,
+  known?: GameState,
+): Promise<GameState> {
   if (!GAME_ID_PATTERN.test(id)) throw notFound();
   if (!Number.isInteger(cell) || cell < 0 || cell > 8) throw new RuleError('out_of_range', 'That square is not on the board.');
   const now = deps.clock();
-  const game = await store.findGame(deps.db, id);
+  const game = known?.id === id && known.ply === expectedPly ? known : await loadGame(deps, id);
   if (!game) throw notFound();
-  const you = seatOf(game, userId);
+  const you = markOf(game, userId);
   if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
   mustBeActive(game);
   if (expectedPly !== game.ply) throw new GameError('stale', STALE);
 
   let board = play(parseBoard(game.board), cell, you);
   const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
-  if (game.aiLevel && game.aiMark && result(board) === 'in_progress') {
-    const answer = chooseMove(game.aiLevel, board, game.aiMark, deps.random);
-    board = play(board, answer, game.aiMark);
-    moves.push({ cell: answer, mark: game.aiMark, playerId: null });
+  const computer = game.aiLevel ? otherMark(you) : null;
+  if (game.aiLevel && computer && result(board) === 'in_progress') {
+    const answer = chooseMove(game.aiLevel, board, computer, deps.random);
+    board = play(board, answer, computer);
+    moves.push({ cell: answer, mark: computer, playerId: null });
   }
   const after = outcomeOf(board);
+  const seats = { id, mode: game.mode, playerX: game.players.X?.id ?? null, playerO: game.players.O?.id ?? null };
   const record = (db: Pool | PoolClient) => store.recordMoves(db, id, game.ply, moves, after, now);
-  const version =
+  const recorded =
     after.result && game.mode !== 'ai'
       ? await inTransaction(deps.db, async (tx) => {
-          const version = await record(tx);
-          if (version !== undefined) await rateIfRated(tx, game, after.result!);
-          return version;
+          const recorded = await record(tx);
+          if (recorded) await rateIfRated(tx, seats, after.result!);
+          return recorded;
         })
       : await record(deps.db);
-  if (version === undefined) {
+  if (!recorded) {
     // Someone else changed the game between our read and our write: say what happened.
     const current = await store.findGame(deps.db, id);
     if (current && current.status !== 'active') throw new GameError('game_over', 'The game is already over.');
     throw new GameError('stale', STALE);
   }
-  await announce(deps, gameEvent(game, version, after.result !== null));
-  return version;
+  const state = stateAfter(game, moves, after, recorded, now);
+  await announce(deps, { ...gameEvent(seats, state.version, after.result !== null), state });
+  return state;
 }
 
 /** Resigns an active game, or cancels one that nobody has joined yet. */

@@ -78,12 +78,19 @@ export interface AfterMoves {
   reason: EndReason | null;
 }
 
+/** What recording moves returns: the game's new version and its players' presence as of the write. */
+export interface Recorded {
+  version: number;
+  xAwaySince: number | null;
+  oAwaySince: number | null;
+}
+
 /**
  * Records moves made from `fromPly` (a human move and maybe the computer's answer) and the game
  * they lead to, in one statement: the update of the game row happens only if the game is still
  * active at `fromPly`, and the moves are inserted only if it did. Of two concurrent moves at the
  * same ply, the second waits for the first's row lock, re-checks, and changes nothing. Returns
- * the new version, or undefined if the game had moved on.
+ * undefined if the game had moved on.
  */
 export async function recordMoves(
   db: Db,
@@ -92,29 +99,29 @@ export async function recordMoves(
   moves: NewMove[],
   after: AfterMoves,
   now: number,
-): Promise<number | undefined> {
-  const values: unknown[] = [gameId, fromPly, after.board, moves.length, after.status, after.result, after.reason, at(now)];
+): Promise<Recorded | undefined> {
+  const values: unknown[] = [gameId, fromPly, after.board, moves.length, after.status, after.result, after.reason, at(now), at(now - PRESENCE_STALE_MS)];
   const rows = moves.map((move, i) => {
     values.push(fromPly + i + 1, move.cell, move.mark, move.playerId);
     const p = values.length;
     return `($${p - 3}::smallint, $${p - 2}::smallint, $${p - 1}::char(1), $${p}::integer)`;
   });
-  const { rows: updated } = await db.query<{ version: number }>({
+  const { rows: updated } = await db.query<Recorded>({
     name: `record-moves-${moves.length}`,
     text: `WITH game AS (
        UPDATE games
           SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
               turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
         WHERE id = $1 AND ply = $2 AND status = 'active'
-       RETURNING id, version
+       RETURNING id, version, player_x, player_o, created_at
      ), inserted AS (
        INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
        SELECT game.id, m.ply, m.cell, m.mark, m.player_id, $8 FROM game, (VALUES ${rows.join(', ')}) AS m (ply, cell, mark, player_id)
      )
-     SELECT version FROM game`,
+     SELECT g.version, ${awaySince('player_x', '$9')} AS "xAwaySince", ${awaySince('player_o', '$9')} AS "oAwaySince" FROM game g`,
     values,
   });
-  return updated[0]?.version;
+  return updated[0];
 }
 
 /** Ends an active or waiting game without a move (resign, claim, cancel, expiry). */
@@ -208,8 +215,8 @@ interface StateRow {
 }
 
 /** Since when the seat's player has had no live connection; NULL while connected. */
-const awaySince = (seat: string) => `(
-  SELECT CASE WHEN coalesce(bool_or(p.connections > 0 AND p.seen_at > $2), false) THEN NULL
+const awaySince = (seat: string, staleBefore = '$2') => `(
+  SELECT CASE WHEN coalesce(bool_or(p.connections > 0 AND p.seen_at > ${staleBefore}), false) THEN NULL
               ELSE ${ms('coalesce(max(p.seen_at), g.created_at)')} END
     FROM game_presence p WHERE p.game_id = g.id AND p.user_id = g.${seat})`;
 

@@ -238,6 +238,42 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       expect((await state(id)).ply).toBe(0);
     });
 
+    it('returns the game after each move exactly as a fresh read shows it (what live updates send without reading)', async () => {
+      const { id, x, o } = await startedGame();
+      await setPresence(t.db.pool, 'inst', id, x.id, 1, now); // X here, O away: awaySince differs by seat
+      const cells = [0, 3, 1, 4, 2]; // X wins along the top row with the last one (which also rates the game)
+      let known = await state(id);
+      for (const [ply, cell] of cells.entries()) {
+        now += 1_000;
+        const after = await makeMove(deps(), ply % 2 === 0 ? x.id : o.id, id, ply, cell, known);
+        expect(after).toEqual(await state(id));
+        known = after;
+      }
+      expect(known).toMatchObject({ status: 'finished', result: 'x_won', reason: 'line', moves: cells });
+      expect(known.awaySince.X).toBeNull();
+      expect(known.awaySince.O).not.toBeNull();
+
+      const vsComputer = await player();
+      const ai = await createGame(deps(), vsComputer.id, { mode: 'ai', level: 'perfect', playAs: 'X' });
+      const afterAi = await makeMove(deps(), vsComputer.id, ai, 0, 4, await state(ai));
+      expect(afterAi.ply).toBe(2); // the computer's answer is in it
+      expect(afterAi).toEqual(await state(ai));
+    });
+
+    it('checks a move against the database, not the caller\'s copy of the game: an outdated copy changes nothing', async () => {
+      const { id, x, o } = await startedGame();
+      const outdated = await state(id);
+      await makeMove(deps(), x.id, id, 0, 4);
+      // The copy says ply 0 and X to move; the database is at ply 1.
+      expect((await refusal(makeMove(deps(), x.id, id, 0, 0, outdated))).code).toBe('stale');
+      // A copy of another game, or from a different ply, is not used at all.
+      expect((await makeMove(deps(), o.id, id, 1, 0, outdated)).board).toBe('O...X....');
+      const g = await state(id);
+      expect(g.ply).toBe(2);
+      const { rows } = await t.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM moves WHERE game_id = $1', [id]);
+      expect(rows[0]!.n).toBe(2);
+    });
+
     it('lets exactly one of 50 concurrent attempts of the same move through', async () => {
       const { id, x, o } = await startedGame();
       await makeMove(deps(), x.id, id, 0, 0);
