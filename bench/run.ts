@@ -46,7 +46,7 @@ import {
   withFileLimit,
   type Child,
 } from './lib/common.js';
-import { childPids, cpuMeter } from './lib/cpu.js';
+import { childPids, cpuMeter, machineCpuMeter } from './lib/cpu.js';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, seed, type BenchDatabase, type Seed } from './lib/db.js';
 import { autocannon, client, hasPgbench, pgbench, scratch, type HttpResult } from './lib/load.js';
 
@@ -60,6 +60,8 @@ const APP_POOL_SIZE = 10;
  * moves, plus one subscribe each per game, so 70 ms between moves keeps both under the limit.
  */
 const MOVE_PACE_MS = 70;
+/** Finished games in the database before the run, as on a site that has been up a while. */
+const HISTORY_GAMES = SMOKE ? 1_000 : 20_000;
 /** Normal page loads per second during the storm measurements. */
 const PAGE_RATE = SMOKE ? 40 : 100;
 const STORM_RATE = 50;
@@ -221,7 +223,7 @@ async function playGames(
     results.push(await games.waitForJson<GamesPhase>((v) => v.phase === phase.name, 120_000));
     if (phase.name === 'warmup') {
       // Measured from the end of the warm-up to the end of the last run.
-      meters = Object.entries(await servers()).map(([name, pids]) => [name, cpuMeter(pids)] as const);
+      meters = [...Object.entries(await servers()).map(([name, pids]) => [name, cpuMeter(pids)] as const), ['machine', machineCpuMeter()] as const];
       measuredFrom = performance.now();
     }
   }
@@ -432,8 +434,12 @@ async function main() {
       slots: SIZES.games,
       gamesPerSlot: SIZES.gamesPerSlot,
       pgbenchGames: (RUNS + 1) * APP_POOL_SIZE * pgbenchPerClient,
+      historyGames: HISTORY_GAMES,
     });
-    log(`seeded ${SIZES.games * 2 + 4} users with sessions and ${SIZES.games * SIZES.gamesPerSlot + (RUNS + 1) * APP_POOL_SIZE * pgbenchPerClient + 1} games`);
+    log(
+      `seeded ${SIZES.games * 2 + 4} users with sessions, ${SIZES.games * SIZES.gamesPerSlot + (RUNS + 1) * APP_POOL_SIZE * pgbenchPerClient + 1} games to play ` +
+        `and ${HISTORY_GAMES} finished ones (${HISTORY_GAMES * 9} moves)`,
+    );
 
     // The product: one instance behind nginx, both on the server CPU.
     stack = await startStack({
@@ -538,7 +544,9 @@ async function main() {
 
       log(`PostgreSQL's own rate for the move SQL: pgbench, ${APP_POOL_SIZE} clients (the app's pool size)`);
       const pgRuns: number[] = [];
+      const pgCpu: number[] = [];
       for (let i = SIZES.warmupS > 0 ? 0 : 1; i <= RUNS; i++) {
+        const machine = machineCpuMeter();
         const tps = await pgbench({
           databaseUrl: db.url,
           clients: APP_POOL_SIZE,
@@ -548,8 +556,10 @@ async function main() {
           userId: data.pgbenchUser,
         });
         if (i > 0) pgRuns.push(tps);
+        if (i > 0) pgCpu.push(machine() / (tps * SIZES.movesRunS));
       }
       log(`pgbench: ${pgRuns.map((t) => t.toFixed(0)).join(', ')} moves/s`);
+      note(`pgbench: machine ${fmt(median(pgCpu) * 1000, 3)} ms of CPU per move (PostgreSQL and pgbench together)`);
 
       const latencyRate = maxRate / 2;
       log(`move latency: ${SIZES.games} games at ${latencyRate.toFixed(0)} moves/s (half the max), app and bare ws relay`);

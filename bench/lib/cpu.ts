@@ -34,3 +34,18 @@ export function cpuMeter(pids: number[]): () => number {
   const before = pids.map(cpuSeconds);
   return () => pids.reduce((sum, pid, i) => sum + Math.max(0, cpuSeconds(pid) - before[i]!), 0);
 }
+
+/** Busy CPU seconds of the whole machine so far (every process: servers, PostgreSQL, load generators). */
+function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice: idle and iowait are not busy,
+  // and guest time is already counted in user.
+  const busy = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + (fields[i] ?? 0), 0);
+  return busy / CLK_TCK;
+}
+
+/** Measures the busy CPU seconds of the whole machine between start and stop. */
+export function machineCpuMeter(): () => number {
+  const before = machineBusySeconds();
+  return () => machineBusySeconds() - before;
+}

@@ -63,6 +63,8 @@ export interface SeedOptions {
   gamesPerSlot: number;
   /** Games for the pgbench baseline: clients × games per client × invocations. */
   pgbenchGames: number;
+  /** Finished games already played (9 moves each), so the tables are not empty. */
+  historyGames: number;
 }
 
 export interface Slot {
@@ -162,6 +164,27 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
        SELECT 'b' || lpad(g::text, 11, '0'), 'friend', $1, $1, 'active', 2, now(), now(), now()
          FROM generate_series(0, $2 - 1) AS g`,
       [pgb, options.pgbenchGames],
+    );
+    // History, as a site that has been up a while has: finished games with their moves, and the
+    // presence rows their players left. Without it the planner sees empty moves and presence
+    // tables and plans sequential scans of them, which the hot queries, prepared once per
+    // connection, would keep while those tables grow during the run.
+    await client.query(
+      `WITH history AS (
+         INSERT INTO games (id, mode, created_by, player_x, player_o, status, result, reason, board, ply, version,
+                            turn_started_at, created_at, updated_at, finished_at)
+         SELECT 'h' || lpad(g::text, 11, '0'), 'friend', $1, $1, $2, 'finished', 'draw', 'full', 'XOXXOOOXX', 9, 11,
+                now(), now(), now(), now()
+           FROM generate_series(0, $3 - 1) AS g
+         RETURNING id
+       ), moves AS (
+         INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
+         SELECT h.id, m.ply, m.cell, CASE WHEN m.ply % 2 = 1 THEN 'X' ELSE 'O' END, CASE WHEN m.ply % 2 = 1 THEN $1 ELSE $2 END, now()
+           FROM history h, unnest('{0,1,2,4,3,5,7,6,8}'::smallint[]) WITH ORDINALITY AS m (cell, ply)
+       )
+       INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at)
+       SELECT h.id, u.id, 'gone', 0, now() FROM history h, unnest(ARRAY[$1, $2]::int[]) AS u (id)`,
+      [px, po, options.historyGames],
     );
     await client.query('VACUUM ANALYZE');
 
