@@ -35,7 +35,7 @@ export interface Sizes {
 
 export const SIZES: Sizes = SMOKE
   ? { warmupS: 0, httpRunS: 1, movesRunS: 1, stormRunS: 0.6, games: 8, gamesPerSlot: 12, idleSockets: 200, aiCalls: 1_000, httpConnections: 8 }
-  : { warmupS: 1, httpRunS: 3, movesRunS: 4, stormRunS: 3, games: 200, gamesPerSlot: 60, idleSockets: 10_000, aiCalls: 10_000, httpConnections: 32 };
+  : { warmupS: 1, httpRunS: 3, movesRunS: 4, stormRunS: 5, games: 200, gamesPerSlot: 60, idleSockets: 10_000, aiCalls: 10_000, httpConnections: 32 };
 
 /** Measured runs per workload (the median is reported); the smoke run makes one. */
 export const RUNS = SMOKE ? 1 : 3;
