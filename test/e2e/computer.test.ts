@@ -5,6 +5,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { WINNING_LINES } from '../helpers/consistency.js';
 import { databaseKinds } from '../helpers/database.js';
 import {
   bestMove,
@@ -29,19 +30,9 @@ import {
 } from '../helpers/browser.js';
 
 const FINAL = ['won', 'lost', 'draw'];
-const LINES = [
-  [0, 1, 2],
-  [3, 4, 5],
-  [6, 7, 8],
-  [0, 3, 6],
-  [1, 4, 7],
-  [2, 5, 8],
-  [0, 4, 8],
-  [2, 4, 6],
-];
 
-function lineOf(marks: string[], mark: 'X' | 'O'): number[] | undefined {
-  return LINES.find((line) => line.every((i) => marks[i] === mark));
+function lineOf(marks: string[], mark: 'X' | 'O'): readonly number[] | undefined {
+  return WINNING_LINES.find((line) => line.every((i) => marks[i] === mark));
 }
 
 function moves(page: Page) {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { GOOD_PASSWORD, uniqueName } from './app.js';
+import { WINNING_LINES } from './consistency.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -240,18 +241,8 @@ export async function closeAll(people: Person[]): Promise<void> {
 
 /** Small minimax for the browser player: the best cell for `me` on this board (ties: lowest cell). */
 export function bestMove(boardMarks: readonly string[], me: 'X' | 'O'): number {
-  const lines = [
-    [0, 1, 2],
-    [3, 4, 5],
-    [6, 7, 8],
-    [0, 3, 6],
-    [1, 4, 7],
-    [2, 5, 8],
-    [0, 4, 8],
-    [2, 4, 6],
-  ];
   const other = (m: string) => (m === 'X' ? 'O' : 'X');
-  const winnerOf = (b: string[]) => lines.find(([a, c, d]) => b[a!] && b[a!] === b[c!] && b[a!] === b[d!])?.map((i) => b[i])[0];
+  const winnerOf = (b: string[]) => WINNING_LINES.find(([a, c, d]) => b[a!] && b[a!] === b[c!] && b[a!] === b[d!])?.map((i) => b[i])[0];
   // Score from `me`'s point of view: +10 - depth for a win, depth - 10 for a loss, 0 for a draw.
   const score = (b: string[], toMove: string, depth: number): number => {
     const w = winnerOf(b);

@@ -4,7 +4,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 
-const LINES = [
+/** The eight winning lines, written out here rather than imported from the rules, so that tests check the rules against an independent copy. */
+export const WINNING_LINES = [
   [0, 1, 2],
   [3, 4, 5],
   [6, 7, 8],
@@ -16,7 +17,7 @@ const LINES = [
 ] as const;
 
 export function winnerOf(board: string): 'X' | 'O' | null {
-  for (const [a, b, c] of LINES) {
+  for (const [a, b, c] of WINNING_LINES) {
     const mark = board[a];
     if ((mark === 'X' || mark === 'O') && board[b] === mark && board[c] === mark) return mark;
   }
