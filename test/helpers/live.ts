@@ -12,6 +12,11 @@ export interface TestSocket {
   /** The first message (already received or still to come) that matches. */
   next<T extends ServerMessage>(match: (m: ServerMessage) => m is T, timeoutMs?: number): Promise<T>;
   next(match: (m: ServerMessage) => boolean, timeoutMs?: number): Promise<ServerMessage>;
+  /**
+   * The ack or error for request `id`, wherever it falls: the state a move produced may arrive
+   * before the mover's ack (the event carries it), and `next` would then skip past that state.
+   */
+  reply(id: string, timeoutMs?: number): Promise<Extract<ServerMessage, { type: 'ack' | 'error' }>>;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,20 @@ export async function openSocket(baseUrl: string, cookie?: string, origin = base
           seen = index + 1;
           clearTimeout(timer);
           resolve(messages[index]!);
+        };
+        look();
+      });
+    },
+    reply(id: string, timeoutMs = 15_000) {
+      type Reply = Extract<ServerMessage, { type: 'ack' | 'error' }>;
+      const isReply = (m: ServerMessage): m is Reply => (m.type === 'ack' || m.type === 'error') && m.id === id;
+      return new Promise<Reply>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${id} in ${timeoutMs} ms; got ${JSON.stringify(messages)}`)), timeoutMs);
+        const look = () => {
+          const found = messages.find(isReply);
+          if (!found) return waiters.push(look);
+          clearTimeout(timer);
+          resolve(found);
         };
         look();
       });

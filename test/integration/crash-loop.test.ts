@@ -96,7 +96,7 @@ describe.skipIf(!serverUrl)('twenty crashes of the instance holding the players\
       const m = { game, ply: state.ply, cell: freeCell(state) };
       const id = `m${sequence++}`;
       mover.send({ type: 'move', id, ...m });
-      const reply = await mover.next((r) => (r.type === 'ack' || r.type === 'error') && r.id === id);
+      const reply = await mover.reply(id);
       expect(reply, JSON.stringify(m)).toEqual({ type: 'ack', id });
       acked.push(m);
       return latestState(mover, (g) => g.ply > m.ply);
@@ -120,7 +120,7 @@ describe.skipIf(!serverUrl)('twenty crashes of the instance holding the players\
       for (const socket of sockets.values()) {
         const id = `r${sequence++}`;
         socket.send({ type: 'rematch', id, game });
-        const reply = await socket.next((r) => (r.type === 'ack' || r.type === 'error') && r.id === id);
+        const reply = await socket.reply(id);
         expect(reply.type).toBe('ack');
         if (reply.type === 'ack' && reply.rematchId) next = reply.rematchId;
       }

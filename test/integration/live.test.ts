@@ -100,7 +100,7 @@ describe.each(databaseKinds)('live play over WebSocket on the %s database', (kin
       for (const [ply, cell] of cells.entries()) {
         const mover = ply % 2 === 0 ? x : o;
         mover.socket.send({ type: 'move', id: `m${ply}`, game, ply, cell });
-        expect(await mover.socket.next((m) => m.type === 'ack' || m.type === 'error')).toEqual({ type: 'ack', id: `m${ply}` });
+        expect(await mover.socket.reply(`m${ply}`)).toEqual({ type: 'ack', id: `m${ply}` });
         for (const watcher of [x, o, spectator]) {
           const seen = await watcher.socket.next((m) => isState(m) && m.game.ply === ply + 1);
           expect((seen as Extract<ServerMessage, { type: 'state' }>).game.moves.at(-1)).toBe(cell);

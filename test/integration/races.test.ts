@@ -89,8 +89,8 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
       onA.send({ type: 'move', id: `a${round}`, game: id, ply: 0, cell: cells[0]! });
       onB.send({ type: 'move', id: `b${round}`, game: id, ply: 0, cell: cells[1]! });
       const replies = await Promise.all([
-        onA.next((m) => (m.type === 'ack' || m.type === 'error') && m.id === `a${round}`),
-        onB.next((m) => (m.type === 'ack' || m.type === 'error') && m.id === `b${round}`),
+        onA.reply(`a${round}`),
+        onB.reply(`b${round}`),
       ]);
       expect(replies.filter((r) => r.type === 'ack'), JSON.stringify(replies)).toHaveLength(1);
       const refused = replies.find((r) => r.type === 'error') as Extract<ServerMessage, { type: 'error' }>;

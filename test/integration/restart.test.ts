@@ -84,7 +84,7 @@ describe.skipIf(!serverUrl)('an app restart with requests and live sockets in fl
     // X 4, O 0, X 8 over the socket.
     for (const [ply, cell] of [4, 0, 8].entries()) {
       (ply % 2 === 0 ? xs : os).send({ type: 'move', id: `m${ply}`, game, ply, cell });
-      await (ply % 2 === 0 ? xs : os).next((m) => m.type === 'ack' && m.id === `m${ply}`);
+      expect(await (ply % 2 === 0 ? xs : os).reply(`m${ply}`)).toMatchObject({ type: 'ack' });
     }
     const seen = await xs.next((m) => isState(m) && m.game.ply === 3);
     const lastVersion = seen.type === 'state' ? seen.game.version : -1;
@@ -138,7 +138,7 @@ describe.skipIf(!serverUrl)('an app restart with requests and live sockets in fl
       const ply = 4 + i;
       const mover = ply % 2 === 0 ? xBack : oBack;
       mover.send({ type: 'move', id: `after${ply}`, game, ply, cell });
-      expect(await mover.next((m) => (m.type === 'ack' || m.type === 'error') && m.id === `after${ply}`)).toEqual({ type: 'ack', id: `after${ply}` });
+      expect(await mover.reply(`after${ply}`)).toEqual({ type: 'ack', id: `after${ply}` });
     }
     const final = await oBack.next((m) => isState(m) && m.game.status === 'finished');
     expect(final.type === 'state' && final.game.result).toBe('x_won');
