@@ -1,6 +1,7 @@
 /**
  * Database round trips per page, counted on the driver: a signed-in game page is the session read
- * and one game read, and no page makes one query per game it lists (no N+1).
+ * and one game read, no page makes one query per game it lists (no N+1), and a live move is one
+ * write (plus its share of a NOTIFY), with no read of the game before or after.
  */
 import pg from 'pg';
 import request from 'supertest';
@@ -8,14 +9,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createGame, joinGame, makeMove } from '../../src/game/service.js';
 import { registerUser, startTestApp, type Agent, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
+import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 
 describe.each(databaseKinds)('queries per page on the %s database', (kind) => {
   let t: TestApp;
+  const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    t = await startTestApp(kind, { listen: true });
   });
   afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.close()));
     await t?.close();
   });
   afterEach(() => {
@@ -86,5 +90,32 @@ describe.each(databaseKinds)('queries per page on the %s database', (kind) => {
     expect(await statementsOf(async () => ok(await me.agent.get('/')))).toHaveLength(lobbyWithOne.length);
     expect(await statementsOf(async () => ok(await me.agent.get(`/users/${me.username}`)))).toHaveLength(profileWithOne.length);
     expect(lobbyWithOne.length).toBeLessThanOrEqual(5);
+  });
+  it('a move over the WebSocket is one write and one NOTIFY: the game is not read before or after it', async () => {
+    const players = await Promise.all([signedIn(t.url), signedIn(t.url)]);
+    const ids = await Promise.all(
+      players.map(async (p) => (await t.db.pool.query<{ id: number }>('SELECT id FROM users WHERE username = $1', [p.username])).rows[0]!.id),
+    );
+    const game = await createGame(t.gameDeps, ids[0]!, { mode: 'friend', level: 'perfect', playAs: 'X' });
+    await joinGame(t.gameDeps, ids[1]!, game);
+    const [x, o] = await Promise.all(players.map((p) => openSocket(t.url, p.cookie)));
+    sockets.push(x!, o!);
+    for (const socket of [x!, o!]) {
+      socket.send({ type: 'subscribe', game });
+      await socket.next((m) => isState(m) && m.game.status === 'active');
+    }
+    // Let the presence writes and reads that subscribing starts finish first.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const statements = await statementsOf(async () => {
+      x!.send({ type: 'move', id: 'counted', game, ply: 0, cell: 4 });
+      expect(await x!.reply('counted')).toEqual({ type: 'ack', id: 'counted' });
+      await o!.next((m) => isState(m) && m.game.ply === 1);
+      await new Promise((resolve) => setTimeout(resolve, 200)); // anything the event started
+    });
+    expect(statements.filter((s) => /^WITH game AS \( UPDATE games/.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /FROM games/.test(s) && !/^WITH game AS/.test(s))).toEqual([]);
+    // The real server's bus is NOTIFY; the embedded database's is in-process.
+    expect(statements).toHaveLength(kind === 'server' ? 2 : 1);
   });
 });
