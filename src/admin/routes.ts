@@ -15,6 +15,9 @@ const listQuery = z.object({
   page: z.coerce.number().int().min(1).max(10_000).catch(1),
 });
 
+/** An account number as the users table holds it (a positive `integer`); anything else names no account. */
+const userIdParam = z.string().regex(/^[1-9][0-9]{0,9}$/).transform(Number).pipe(z.number().max(2_147_483_647));
+
 const ACTIONS = {
   deactivate: 'deactivate',
   activate: 'activate',
@@ -48,8 +51,10 @@ export function adminRoutes({ db, bus }: { db: Pool; bus: EventBus }) {
 
   const act: RequestHandler = async (req, res) => {
     const action = ACTIONS[String(req.params.action) as keyof typeof ACTIONS];
-    const targetId = Number(req.params.id);
-    if (!action || !Number.isInteger(targetId)) return renderError(res, 404, 'There is no such action.');
+    if (!action) return renderError(res, 404, 'There is no such action.');
+    const parsedId = userIdParam.safeParse(req.params.id);
+    if (!parsedId.success) return renderError(res, 404, 'There is no such user.');
+    const targetId = parsedId.data;
     if (targetId === req.user!.id) {
       return renderError(res, 409, 'You cannot change your own account here; ask another admin.');
     }

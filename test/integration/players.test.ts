@@ -216,6 +216,21 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
       expect((await a.agent.post(`/admin/users/${b.id}/remove-admin`).type('form').send({ _csrf: token })).status).toBe(303);
       expect((await b.agent.get('/admin/users')).status).toBe(403);
     });
+
+    it('answers 404 with a message for an account number no account can have, and changes nothing', async () => {
+      const a = await admin();
+      const before = (await a.agent.get('/admin/users')).text;
+      const token = csrfTokenIn(before);
+      const actionLog = (html: string) => html.slice(html.indexOf('actions-heading'));
+      for (const id of ['99999999999999999999', '2147483648', '0', '-1', '1e3', '0x10', '1.5', 'abc']) {
+        const res = await a.agent.post(`/admin/users/${id}/deactivate`).type('form').send({ _csrf: token });
+        expect(res.status, id).toBe(404);
+        expect(res.text).toContain('There is no such user.');
+      }
+      const after = (await a.agent.get('/admin/users')).text;
+      expect(after).not.toContain('was deactivated');
+      expect(actionLog(after)).toBe(actionLog(before));
+    });
   });
 
   describe('account', () => {
