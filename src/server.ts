@@ -30,6 +30,9 @@ async function main() {
 
   const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool: db.pool, logger, bus });
   const server = createServer(app);
+  // nginx.conf closes its idle upstream connections after 4 s, before this, so it never reuses one
+  // the app is closing (Node's default, stated here because the two must stay in that order).
+  server.keepAliveTimeout = 5_000;
   const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
   const sweeper = setInterval(() => {
     expireWaitingGames(gameDeps).catch((err: unknown) => logger.warn({ err }, 'expiring waiting games failed'));

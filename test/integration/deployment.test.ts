@@ -1,5 +1,8 @@
 /** The deployment files are valid: compose file, and nginx.conf as the stack script rewrites it. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, get } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,6 +48,47 @@ describe('deployment files', () => {
       const check = spawnSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
       expect(check.stderr).toContain('test is successful');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /**
+   * The app closes an idle keep-alive connection after 5 s. Were nginx to keep it longer, it could
+   * send a request down it the instant the app closes it, and a POST (never retried) would come
+   * back 502: nginx must be the one to close first.
+   */
+  it.skipIf(!has('nginx'))('nginx closes an idle connection to the app before the app would', { timeout: 20_000 }, async () => {
+    const APP_KEEP_ALIVE_MS = 5_000;
+    const upstream = createServer((_req, res) => res.end('ok'));
+    upstream.keepAliveTimeout = APP_KEEP_ALIVE_MS;
+    let closedAfter = -1;
+    upstream.on('connection', (socket) => {
+      const opened = Date.now();
+      socket.on('end', () => (closedAfter = Date.now() - opened)); // the peer (nginx) closed it
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const dir = mkdtempSync(path.join(tmpdir(), 'ttt-nginx-'));
+    const port = 18000 + Math.floor(Math.random() * 1000);
+    copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
+    const config = stackNginxConfig(readFileSync(path.join(ROOT, 'nginx.conf'), 'utf8'), { dir, port, upstreams: [(upstream.address() as AddressInfo).port] });
+    writeFileSync(path.join(dir, 'nginx.conf'), config);
+    const nginx = spawn('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+    try {
+      let status = 0;
+      for (let tries = 0; tries < 50 && status !== 200; tries += 1) {
+        status = await new Promise<number>((resolve) => {
+          get(`http://127.0.0.1:${port}/healthz`, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', () => setTimeout(() => resolve(0), 100));
+        });
+      }
+      expect(status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, APP_KEEP_ALIVE_MS + 500));
+      expect(closedAfter).toBeGreaterThan(0);
+      expect(closedAfter).toBeLessThan(APP_KEEP_ALIVE_MS);
+    } finally {
+      nginx.kill('SIGTERM');
+      upstream.closeAllConnections();
+      upstream.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
