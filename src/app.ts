@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import type { Config } from './config.js';
 import { loadUser, requireUser } from './auth/middleware.js';
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitRules } from './auth/rate-limit.js';
+import { deviceCookies } from './auth/device.js';
 import { authRoutes } from './auth/routes.js';
 import { inProcessBus, type EventBus } from './db/events.js';
 import type { Random } from './game/ai.js';
@@ -66,6 +67,7 @@ export function buildApp({
     bcryptCost: config.bcryptCost,
     secureCookies: config.secureCookies,
     limiter: createAuthLimiter(pool, authLimits),
+    devices: deviceCookies({ secret: config.sessionSecret, secureCookies: config.secureCookies }),
     bus,
   });
   const gameDeps = { db: pool, bus, clock, random };

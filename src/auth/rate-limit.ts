@@ -13,8 +13,13 @@ export interface LimitRule {
 export interface AuthLimitRules {
   /** Every login attempt from one address. */
   loginPerIp: LimitRule;
-  /** Failed logins to one account from anywhere: stops password guessing spread over many IPs. */
+  /**
+   * Failed logins to one account from browsers it was never used in: stops password guessing spread
+   * over many IPs, without locking the owner out of their own browsers (see device.ts).
+   */
   loginFailuresPerUsername: LimitRule;
+  /** Failed logins from one browser that holds a device cookie for the account. */
+  loginFailuresPerDevice: LimitRule;
   /** Every registration attempt (including "Create account" on the login form) from one address. */
   registerPerIp: LimitRule;
   /** Registration attempts for one name. */
@@ -24,6 +29,7 @@ export interface AuthLimitRules {
 export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
   loginPerIp: { points: 30, seconds: 15 * 60 },
   loginFailuresPerUsername: { points: 10, seconds: 15 * 60 },
+  loginFailuresPerDevice: { points: 10, seconds: 15 * 60 },
   registerPerIp: { points: 10, seconds: 60 * 60 },
   registerPerUsername: { points: 5, seconds: 60 * 60 },
 };
@@ -31,11 +37,21 @@ export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
 /** Seconds until the client may try again, or null when the attempt is allowed. */
 export type RetryAfter = number | null;
 
+/**
+ * Who a login attempt's failures count against: the browser's device id when it holds a device
+ * cookie for the account, otherwise the account itself.
+ */
+export interface LoginAttempt {
+  ip: string;
+  username: string;
+  device: string | null;
+}
+
 export interface AuthLimiter {
-  /** Counts a login attempt against its address and says whether it, or the account, is blocked. */
-  checkLogin(ip: string, username: string): Promise<RetryAfter>;
-  loginFailed(username: string): Promise<void>;
-  loginSucceeded(username: string): Promise<void>;
+  /** Counts a login attempt against its address and says whether it, or its account or device, is blocked. */
+  checkLogin(attempt: LoginAttempt): Promise<RetryAfter>;
+  loginFailed(attempt: LoginAttempt): Promise<void>;
+  loginSucceeded(attempt: LoginAttempt): Promise<void>;
   checkRegister(ip: string, username: string): Promise<RetryAfter>;
 }
 
@@ -69,8 +85,14 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
     });
   const loginIp = limiter('login_ip', rules.loginPerIp);
   const loginUser = limiter('login_user', rules.loginFailuresPerUsername);
+  const loginDevice = limiter('login_device', rules.loginFailuresPerDevice);
   const registerIp = limiter('register_ip', rules.registerPerIp);
   const registerUser = limiter('register_user', rules.registerPerUsername);
+
+  const failureCounter = ({ username, device }: LoginAttempt) =>
+    device
+      ? { limiter: loginDevice, key: device, rule: rules.loginFailuresPerDevice }
+      : { limiter: loginUser, key: usernameKey(username), rule: rules.loginFailuresPerUsername };
 
   async function consume(rateLimiter: RateLimiterPostgres, key: string): Promise<RetryAfter> {
     try {
@@ -82,20 +104,21 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
   }
 
   return {
-    async checkLogin(ip, username) {
-      const ipBlocked = await consume(loginIp, ip);
+    async checkLogin(attempt) {
+      const ipBlocked = await consume(loginIp, attempt.ip);
       if (ipBlocked) return ipBlocked;
-      const failures = await loginUser.get(usernameKey(username));
-      if (failures && failures.consumedPoints >= rules.loginFailuresPerUsername.points) {
-        return retryAfterSeconds(failures);
-      }
-      return null;
+      const { limiter: failures, key, rule } = failureCounter(attempt);
+      const counted = await failures.get(key);
+      return counted && counted.consumedPoints >= rule.points ? retryAfterSeconds(counted) : null;
     },
-    async loginFailed(username) {
-      await consume(loginUser, usernameKey(username));
+    async loginFailed(attempt) {
+      if (!attempt.username) return;
+      const { limiter: failures, key } = failureCounter(attempt);
+      await consume(failures, key);
     },
-    async loginSucceeded(username) {
-      await loginUser.delete(usernameKey(username));
+    async loginSucceeded(attempt) {
+      // The account's own counter is cleared too: its owner is back.
+      await Promise.all([loginUser.delete(usernameKey(attempt.username)), attempt.device ? loginDevice.delete(attempt.device) : null]);
     },
     async checkRegister(ip, username) {
       return (await consume(registerIp, ip)) ?? (await consume(registerUser, usernameKey(username)));

@@ -1,5 +1,6 @@
 /** Pages and form posts for accounts. Thin: parse nothing here, call the service, pick a page. */
 import type { Request, RequestHandler, Response } from 'express';
+import type { DeviceCookies } from './device.js';
 import type { AuthLimiter } from './rate-limit.js';
 import { changePassword, deleteAccount, logIn, register, type AuthDeps, type FieldErrors, type LoggedIn } from './service.js';
 import { voidSessions } from './store.js';
@@ -10,6 +11,7 @@ import { destroySession, regenerateSession, saveSession, SESSION_COOKIE } from '
 
 export interface AuthRouteDeps extends AuthDeps {
   limiter: AuthLimiter;
+  devices: DeviceCookies;
   bus: EventBus;
   secureCookies: boolean;
 }
@@ -40,7 +42,7 @@ async function startSession(req: Request, { user, loginAt }: LoggedIn) {
 }
 
 export function authRoutes(deps: AuthRouteDeps) {
-  const { limiter } = deps;
+  const { limiter, devices } = deps;
 
   const showLogin: RequestHandler = (req, res) => {
     if (req.user) return res.redirect(303, safeNextPath(req.query.next));
@@ -50,15 +52,17 @@ export function authRoutes(deps: AuthRouteDeps) {
   const postLogin: RequestHandler = async (req, res) => {
     const username = usernameOf(req.body);
     const next = safeNextPath(req.body?.next);
-    const retryAfter = await limiter.checkLogin(req.ip ?? '', username);
+    const attempt = { ip: req.ip ?? '', username, device: devices.trustedFor(req, username) };
+    const retryAfter = await limiter.checkLogin(attempt);
     if (retryAfter) return tooManyAttempts(res, retryAfter);
 
     const outcome = await logIn(deps, req.body);
     if (!outcome.ok) {
-      if (username) await limiter.loginFailed(username);
+      await limiter.loginFailed(attempt);
       return res.status(401).render('login', { title: 'Log in', errors: outcome.errors, username, next });
     }
-    await limiter.loginSucceeded(username);
+    await limiter.loginSucceeded(attempt);
+    devices.issue(res, outcome.user.username);
     await startSession(req, outcome);
     await saveSession(req);
     res.redirect(303, next);
@@ -83,6 +87,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       const title = fromLoginForm ? 'Log in' : 'Create an account';
       return res.status(422).render(page, { title, errors: outcome.errors, username, next });
     }
+    devices.issue(res, outcome.user.username);
     await startSession(req, outcome);
     setFlash(req, 'status', `Welcome, ${outcome.user.username}! Your account is ready.`);
     await saveSession(req);

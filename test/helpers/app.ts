@@ -36,6 +36,7 @@ export interface TestAppOptions {
 const GENEROUS: AuthLimitRules = {
   loginPerIp: { points: 10_000, seconds: 60 },
   loginFailuresPerUsername: { points: 10_000, seconds: 60 },
+  loginFailuresPerDevice: { points: 10_000, seconds: 60 },
   registerPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
 };

@@ -17,6 +17,7 @@ import { createTestDatabase, databaseKinds, silentLogger, type TestDatabase } fr
 const OPEN: AuthLimitRules = {
   loginPerIp: { points: 10_000, seconds: 60 },
   loginFailuresPerUsername: { points: 10_000, seconds: 60 },
+  loginFailuresPerDevice: { points: 10_000, seconds: 60 },
   registerPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
 };
@@ -122,6 +123,49 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
         }
         expect((await logIn({ username, password })).status).toBe(303);
       }
+    });
+  });
+
+  describe.concurrent('failed logins from a browser the account was used in', () => {
+    let app: Express;
+    beforeAll(() => {
+      app = appWith({ loginFailuresPerUsername: WINDOW, loginFailuresPerDevice: WINDOW });
+    });
+    const logIn = (fields: Record<string, string>) => submitForm(browserAt(app, newAddress()), '/login', '/login', fields);
+    /** A browser that registered (or logged in to) an account and logged out again: it holds the account's device cookie. */
+    const ownersBrowser = async (expect: ExpectStatic) => {
+      const browser = browserAt(app, newAddress());
+      const { username, password } = await registerUser(browser);
+      expect((await submitForm(browser, '/logout', '/logout', {})).status).toBe(303);
+      return { browser, account: { username, password } };
+    };
+
+    it('lets the owner in from their own browser while strangers have locked the account', async ({ expect }) => {
+      const { browser, account } = await ownersBrowser(expect);
+      for (let i = 0; i < WINDOW.points; i += 1) {
+        expect((await logIn({ username: account.username, password: `a guess ${i}` })).status).toBe(401);
+      }
+      expectBlocked(expect, await logIn(account));
+
+      // Another account's browser, and a forged cookie, get no exemption.
+      const other = await ownersBrowser(expect);
+      expectBlocked(expect, await submitForm(other.browser, '/login', '/login', account));
+      const forged = browserAt(app, newAddress()).set('Cookie', `ttt.device=${'A'.repeat(22)}.${'B'.repeat(43)}`);
+      expectBlocked(expect, await submitForm(forged, '/login', '/login', account));
+
+      const res = await submitForm(browser, '/login', '/login', account);
+      expect(res.status).toBe(303);
+      expect((await browser.get('/account')).status).toBe(200);
+    });
+
+    it('counts failures from the owner\'s browser against that browser, not against the account', async ({ expect }) => {
+      const { browser, account } = await ownersBrowser(expect);
+      for (let i = 0; i < WINDOW.points; i += 1) {
+        expect((await submitForm(browser, '/login', '/login', { username: account.username, password: `a typo ${i}` })).status).toBe(401);
+      }
+      expectBlocked(expect, await submitForm(browser, '/login', '/login', account));
+      // The account itself was not touched: a new browser gets in.
+      expect((await logIn(account)).status).toBe(303);
     });
   });
 
