@@ -55,6 +55,16 @@ describe('layout', () => {
     }, 90_000);
   }
 
+  it('keeps the four replay steps on one row on a phone, under the position', async () => {
+    const p = await site.person({ viewport: NARROW });
+    await openPage(p.page, `${site.games.won}?ply=2`);
+    const tops = await p.page.locator('#replay .button').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+    expect(tops).toHaveLength(4);
+    expect(new Set(tops).size).toBe(1);
+    const position = await p.page.locator('#replay-position').boundingBox();
+    expect(position!.y + position!.height).toBeLessThanOrEqual(tops[0]! + 1);
+  });
+
   it('follows the system colour scheme', async () => {
     const { page } = site.alice;
     await openPage(page, site.games.won);
