@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
-import { openDatabase } from './db/database.js';
+import { DataFolderInUseError, openDatabase } from './db/database.js';
 import { inProcessBus, postgresBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
 import { attachLive } from './game/live.js';
@@ -72,6 +72,6 @@ async function main() {
 }
 
 main().catch((err: unknown) => {
-  console.error('Could not start:', err);
+  console.error('Could not start:', err instanceof DataFolderInUseError ? err.message : err);
   process.exit(1);
 });

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import lockfile from 'proper-lockfile';
 
 /**
  * PGlite runs one query at a time; the socket server multiplexes these connections onto it and
@@ -54,14 +55,43 @@ function createPool(url: string, max: number, logger: Logger, embedded = false):
   return pool;
 }
 
+/** Said as it is to whoever started the process: there is nothing to debug. */
+export class DataFolderInUseError extends Error {}
+
+/**
+ * PGlite's files belong to one process: a second one opening them (`npm start` in two terminals)
+ * would corrupt them. The lock is `<dir>.lock`, kept fresh while the process runs and removed as it
+ * exits; one left by a killed process goes stale after 10 s, so a restart waits for it.
+ */
+async function lockDataFolder(dir: string, logger: Logger): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dir, {
+      realpath: false,
+      stale: 10_000,
+      update: 3_000,
+      retries: { retries: 12, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
+      // Only if the event loop stalled past `stale`: another process may now hold it. Say so; stopping
+      // here would lose more than it saves.
+      onCompromised: (err) => logger.error({ err }, 'the embedded database lock was lost'),
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+    throw new DataFolderInUseError(`Another process is using the embedded database in ${dir}. Stop it first, or give this one its own DATA_DIR.`, { cause: err });
+  }
+}
+
 async function startEmbedded(dir: string, logger: Logger) {
-  if (!dir.startsWith('memory://')) mkdirSync(path.dirname(dir), { recursive: true });
+  let unlock = async () => {};
+  if (!dir.startsWith('memory://')) {
+    mkdirSync(path.dirname(dir), { recursive: true });
+    unlock = await lockDataFolder(dir, logger);
+  }
   const db = await PGlite.create(dir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_CONNECTIONS });
   await server.start();
   const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
   logger.info({ dir }, 'embedded PostgreSQL (PGlite) started');
-  return { db, server, url };
+  return { db, server, url, unlock };
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -80,6 +110,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       await pool.end();
       await embedded.server.stop();
       await embedded.db.close();
+      await embedded.unlock();
     },
   };
 }

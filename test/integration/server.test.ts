@@ -135,6 +135,15 @@ describe.each(kinds)('npm start on the %s database', (kind) => {
     expect(requests).toContainEqual(expect.objectContaining({ req: expect.objectContaining({ method: 'POST', url: '/register' }), res: { status: 303 } }));
   }, STEP_MS);
 
+  // Two processes writing PGlite's files would corrupt them (`npm start` in a second terminal).
+  it.runIf(kind === 'embedded')('refuses a second process on the same data folder, and the first keeps serving', async () => {
+    const second = await runScript(SERVER, { PORT: '0', BCRYPT_COST: '4', LOG_LEVEL: 'info', ...env });
+    expect(second.code, `signal ${second.signal}, stderr: ${second.stderr}`).toBe(1);
+    expect(second.stderr).toContain(`Could not start: Another process is using the embedded database in ${path.join(dataDir, 'pglite')}.`);
+    expect(second.stdout).not.toContain('listening on');
+    expect((await fetch(`${current!.origin}/readyz`)).status).toBe(200);
+  }, STEP_MS);
+
   it('stops cleanly on SIGTERM: exit code 0 within seconds, and says so', async () => {
     expect(current).toBeDefined();
     const { code, ms, stdout } = await stop(current!, 'SIGTERM');
