@@ -28,7 +28,10 @@ const BUCKET_SIZE = 20;
 const REFILL_PER_SECOND = 10;
 /** A client that keeps sending past the limit is cut off. */
 const MAX_REFUSED = 50;
-/** Lobby refresh notices per socket are coalesced to at most one per interval. */
+/**
+ * Lobby refresh notices per socket: at most one per interval (the first at once), plus one at its
+ * end when the lists changed again during it.
+ */
 const LOBBY_NOTICE_MS = 500;
 
 export interface LiveDeps extends GameDeps {
@@ -49,6 +52,8 @@ interface Connection {
   refilledAt: number;
   refused: number;
   lobbyTimer: NodeJS.Timeout | null;
+  /** The lists changed while `lobbyTimer` ran: notify again when it ends. */
+  lobbyChanged: boolean;
 }
 
 function expectedOrigin(req: IncomingMessage, publicOrigin: string | undefined): string {
@@ -131,10 +136,21 @@ export function attachLive(server: Server, deps: LiveDeps) {
     }
   }
 
+  /**
+   * A change inside the interval is not dropped: the client may have fetched the lists before it
+   * committed, and without the trailing notice would show them stale until the next change.
+   */
   function noticeLobby(conn: Connection) {
-    if (conn.lobbyTimer) return;
+    if (conn.lobbyTimer) {
+      conn.lobbyChanged = true;
+      return;
+    }
     send(conn, { type: 'lobby' });
-    conn.lobbyTimer = setTimeout(() => (conn.lobbyTimer = null), LOBBY_NOTICE_MS);
+    conn.lobbyChanged = false;
+    conn.lobbyTimer = setTimeout(() => {
+      conn.lobbyTimer = null;
+      if (conn.lobbyChanged) noticeLobby(conn);
+    }, LOBBY_NOTICE_MS);
   }
 
   deps.bus.subscribe((event: BusEvent) => {
@@ -281,6 +297,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
       refilledAt: Date.now(),
       refused: 0,
       lobbyTimer: null,
+      lobbyChanged: false,
     };
     socket.on('pong', () => (conn.alive = true));
     socket.on('message', (data: Buffer, isBinary: boolean) => {

@@ -167,5 +167,22 @@ describe.each(databaseKinds)('live play over WebSocket on the %s database', (kin
       await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'X' });
       expect(await watcher.socket.next((m) => m.type === 'lobby')).toEqual({ type: 'lobby' });
     });
+
+    it('notifies again after a burst of changes, so the lists never stay stale', async () => {
+      const watcher = await connected();
+      watcher.socket.send({ type: 'subscribe-lobby' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const host = await connected();
+      const notices = () => watcher.socket.messages.filter((m) => m.type === 'lobby').length;
+      await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'X' });
+      await watcher.socket.next((m) => m.type === 'lobby');
+      // Two more games while the first notice's interval runs: a client that fetched the lists
+      // on that notice has not seen them yet, so a second notice must follow.
+      await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'O' });
+      await createGame(t.gameDeps, host.id, { mode: 'open', level: 'easy', playAs: 'X' });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // 2 when both fell inside the first interval (one at its end); more only on a very slow machine.
+      expect(notices()).toBeGreaterThanOrEqual(2);
+    });
   });
 });
