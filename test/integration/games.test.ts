@@ -14,7 +14,7 @@ import {
   resign,
 } from '../../src/game/service.js';
 import { setPresence } from '../../src/game/store.js';
-import { csrfTokenIn, registerUser, startTestApp, type Agent, type TestApp } from '../helpers/app.js';
+import { csrfTokenIn, GOOD_PASSWORD, registerUser, startTestApp, uniqueName, type Agent, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
 
 describe.each(databaseKinds)('games on the %s database', (kind) => {
@@ -177,6 +177,22 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       expect(res.text).toMatch(/data-status="x-turn"/);
       expect(res.text).toContain('to play or to follow this game live');
       expect(res.text).not.toMatch(/data-cell="\d"[^>]*aria-label="[^"]*"\s*>/); // every cell disabled
+    });
+
+    it('keeps one role=status on the game page when a visitor registers from it and lands back on it', async () => {
+      const { id } = await startedGame();
+      const visitor = request.agent(t.app);
+      const loginPage = await visitor.get(`/login?next=${encodeURIComponent(`/games/${id}`)}`);
+      const username = uniqueName('fromgame');
+      const res = await visitor
+        .post('/register')
+        .type('form')
+        .send({ _csrf: csrfTokenIn(loginPage.text), from: 'login', username, password: GOOD_PASSWORD, next: `/games/${id}` });
+      expect(res.headers.location).toBe(`/games/${id}`);
+      const page = await visitor.get(`/games/${id}`);
+      expect(page.text).toContain(`Welcome, ${username}! Your account is ready.`);
+      expect(page.text.match(/role="status"/g)).toHaveLength(1);
+      expect(page.text).toMatch(/role="status"[^>]*data-status="x-turn"/);
     });
 
     it('answers 404 for an unknown or malformed game id', async () => {
