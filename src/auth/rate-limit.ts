@@ -11,8 +11,11 @@ export interface LimitRule {
 }
 
 export interface AuthLimitRules {
-  /** Every login attempt from one address. */
-  loginPerIp: LimitRule;
+  /**
+   * Failed logins from one address (password spraying across accounts). Successful ones are given
+   * back, so a school or office behind one address can log in all day.
+   */
+  loginFailuresPerIp: LimitRule;
   /**
    * Failed logins to one account from browsers it was never used in: stops password guessing spread
    * over many IPs, without locking the owner out of their own browsers (see device.ts).
@@ -27,10 +30,11 @@ export interface AuthLimitRules {
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
-  loginPerIp: { points: 30, seconds: 15 * 60 },
+  loginFailuresPerIp: { points: 30, seconds: 15 * 60 },
   loginFailuresPerUsername: { points: 10, seconds: 15 * 60 },
   loginFailuresPerDevice: { points: 10, seconds: 15 * 60 },
-  registerPerIp: { points: 10, seconds: 60 * 60 },
+  // A class of 30 behind one address can sign up in one lesson.
+  registerPerIp: { points: 30, seconds: 60 * 60 },
   registerPerUsername: { points: 5, seconds: 60 * 60 },
 };
 
@@ -83,7 +87,7 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
       points: rule.points,
       duration: rule.seconds,
     });
-  const loginIp = limiter('login_ip', rules.loginPerIp);
+  const loginIp = limiter('login_ip', rules.loginFailuresPerIp);
   const loginUser = limiter('login_user', rules.loginFailuresPerUsername);
   const loginDevice = limiter('login_device', rules.loginFailuresPerDevice);
   const registerIp = limiter('register_ip', rules.registerPerIp);
@@ -105,6 +109,8 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
 
   return {
     async checkLogin(attempt) {
+      // Counted before the password is checked, so a burst from one address cannot run past the
+      // limit while its bcrypt compares are in flight; a success gives its point back.
       const ipBlocked = await consume(loginIp, attempt.ip);
       if (ipBlocked) return ipBlocked;
       const { limiter: failures, key, rule } = failureCounter(attempt);
@@ -117,8 +123,13 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
       await consume(failures, key);
     },
     async loginSucceeded(attempt) {
-      // The account's own counter is cleared too: its owner is back.
-      await Promise.all([loginUser.delete(usernameKey(attempt.username)), attempt.device ? loginDevice.delete(attempt.device) : null]);
+      // The account's own counter is cleared too: its owner is back. The address's is not: an
+      // attacker with one account of their own could otherwise reset it between guesses.
+      await Promise.all([
+        loginIp.reward(attempt.ip, 1),
+        loginUser.delete(usernameKey(attempt.username)),
+        attempt.device ? loginDevice.delete(attempt.device) : null,
+      ]);
     },
     async checkRegister(ip, username) {
       return (await consume(registerIp, ip)) ?? (await consume(registerUser, usernameKey(username)));

@@ -34,7 +34,7 @@ export interface TestAppOptions {
 
 /** Tests register many accounts from one address; the rate-limit tests set their own rules. */
 const GENEROUS: AuthLimitRules = {
-  loginPerIp: { points: 10_000, seconds: 60 },
+  loginFailuresPerIp: { points: 10_000, seconds: 60 },
   loginFailuresPerUsername: { points: 10_000, seconds: 60 },
   loginFailuresPerDevice: { points: 10_000, seconds: 60 },
   registerPerIp: { points: 10_000, seconds: 60 },

@@ -21,7 +21,7 @@ import { startScript, type Running } from './process.js';
 export const SHARED_SECRET = 'a-secret-shared-by-every-instance-0123456789';
 
 const GENEROUS: AuthLimitRules = {
-  loginPerIp: { points: 100_000, seconds: 60 },
+  loginFailuresPerIp: { points: 100_000, seconds: 60 },
   loginFailuresPerUsername: { points: 100_000, seconds: 60 },
   loginFailuresPerDevice: { points: 100_000, seconds: 60 },
   registerPerIp: { points: 100_000, seconds: 60 },
