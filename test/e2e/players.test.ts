@@ -76,7 +76,6 @@ describe('players in the browser', () => {
     await visitor.page.goto('/leaderboard');
     const rows = await visitor.page
       .getByRole('table')
-      .first()
       .getByRole('row')
       .evaluateAll((trs) => trs.map((tr) => [...(tr as HTMLTableRowElement).cells].map((c) => c.textContent?.trim() ?? '')));
     expect(rows[0]).toEqual(['Rank', 'Player', 'Rating', 'Games played']);

@@ -106,9 +106,22 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
       expect((await request(t.app).get('/users/nobody-here')).status).toBe(404);
     });
 
+    it('shows the leaderboard table with its header row even before anyone is rated', async () => {
+      const empty = await startTestApp(kind);
+      try {
+        const res = await request(empty.app).get('/leaderboard');
+        expect(res.text.match(/<table/g)).toHaveLength(1);
+        expect(res.text).toMatch(/<thead><tr><th scope="col">Rank<\/th>/);
+        expect(res.text).toContain('Nobody has played a rated game yet.');
+      } finally {
+        await empty.close();
+      }
+    });
+
     it('lists rated players by rating', async () => {
       const { x, o } = await playedGame([0, 3, 1, 4, 2]);
       const res = await request(t.app).get('/leaderboard');
+      expect(res.text.match(/<table/g)).toHaveLength(1);
       expect(res.text).toMatch(/<thead><tr><th scope="col">Rank<\/th>/);
       const order = [...res.text.matchAll(/href="\/users\/([^"]+)"/g)].map((m) => decodeURIComponent(m[1]!));
       expect(order.indexOf(x.username)).toBeGreaterThanOrEqual(0);
