@@ -100,6 +100,8 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
       expect(res.text).toMatch(/<th scope="row">The computer<\/th><td>0<\/td><td>1<\/td><td>0<\/td>/);
       expect(res.text).toContain('Lost as X against Computer (Perfect)');
       expect(res.text.match(/href="\/games\/[A-Za-z0-9]{12}"/g)).toHaveLength(4);
+      // Four games fit on one page: no pager, and no empty navigation landmark.
+      expect(res.text).not.toContain('aria-label="Pages of games"');
     });
 
     it('answers 404 for an unknown player', async () => {
