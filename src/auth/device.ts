@@ -11,7 +11,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { parseCookie } from 'cookie';
 
-export const DEVICE_COOKIE = 'ttt.device';
+const DEVICE_COOKIE = 'ttt.device';
 const ONE_YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
 export interface DeviceCookies {
