@@ -10,7 +10,7 @@ import { inProcessBus, postgresBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
 import { attachLive } from './game/live.js';
 import { expireWaitingGames } from './game/service.js';
-import { createLogger } from './logger.js';
+import { closeLogs, createLogger } from './logger.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -65,7 +65,8 @@ async function main() {
     await bus.close();
     await db.close();
     logger.info('stopped');
-    logger.flush(() => process.exit(0));
+    await closeLogs(logger);
+    process.exit(0);
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
