@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stackNginxConfig } from '../../src/ops/stack.js';
+import { freePort, stackNginxConfig } from '../../src/ops/stack.js';
 import { ROOT } from '../helpers/process.js';
 
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
@@ -69,7 +69,7 @@ describe('deployment files', () => {
     upstream.listen(0, '127.0.0.1');
     await once(upstream, 'listening');
     const dir = mkdtempSync(path.join(tmpdir(), 'ttt-nginx-'));
-    const port = 18000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
     const config = stackNginxConfig(readFileSync(path.join(ROOT, 'nginx.conf'), 'utf8'), { dir, port, upstreams: [(upstream.address() as AddressInfo).port] });
     writeFileSync(path.join(dir, 'nginx.conf'), config);
