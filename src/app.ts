@@ -12,7 +12,7 @@ import { loadUser, requireUser } from './auth/middleware.js';
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitRules } from './auth/rate-limit.js';
 import { deviceCookies } from './auth/device.js';
 import { authRoutes } from './auth/routes.js';
-import { inProcessBus, type EventBus } from './db/events.js';
+import type { EventBus } from './db/events.js';
 import type { Random } from './game/ai.js';
 import { gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
@@ -36,8 +36,8 @@ export interface AppDeps {
   config: Config;
   pool: Pool;
   logger: Logger;
-  /** Live events; a single instance (and most tests) can use the in-process bus. */
-  bus?: EventBus;
+  /** Live events between instances (LISTEN/NOTIFY). */
+  bus: EventBus;
   /** Tests shorten the windows; everyone else gets the defaults. */
   authLimits?: AuthLimitRules;
   /** Tests move time forward and fix the computer's choices. */
@@ -49,7 +49,7 @@ export function buildApp({
   config,
   pool,
   logger,
-  bus = inProcessBus(),
+  bus,
   authLimits = DEFAULT_AUTH_LIMITS,
   clock = Date.now,
   random = Math.random,

@@ -64,7 +64,7 @@ export interface Config {
   env: 'development' | 'production' | 'test';
   port: number;
   host: string;
-  /** Absent: run the embedded PGlite in dataDir. */
+  /** Absent: run the embedded PostgreSQL server in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
   sessionSecret: string;

@@ -2,11 +2,10 @@
  * Starts the product: config → database → migrations → HTTP server → graceful shutdown.
  */
 import { createServer } from 'node:http';
-import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
-import { DataFolderInUseError, openDatabase } from './db/database.js';
-import { inProcessBus, postgresBus } from './db/events.js';
+import { EmbeddedDatabaseError, openDatabase } from './db/database.js';
+import { postgresBus, type EventBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
 import { attachLive } from './game/live.js';
 import { expireWaitingGames } from './game/service.js';
@@ -20,13 +19,16 @@ const EXPIRY_SWEEP_MS = 60_000;
 async function main() {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
-  const db = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    embeddedDir: path.join(config.dataDir, 'pglite'),
-    logger,
-  });
-  await migrate(db.url, logger);
-  const bus = db.embedded ? inProcessBus() : await postgresBus(db.pool, db.url, logger);
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  let bus: EventBus;
+  try {
+    await migrate(db.url, logger);
+    bus = await postgresBus(db.pool, db.url, logger);
+  } catch (err) {
+    // Stop the embedded server this process started, rather than leave it running.
+    await db.close().catch(() => undefined);
+    throw err;
+  }
 
   const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool: db.pool, logger, bus });
   const server = createServer(app);
@@ -44,8 +46,13 @@ async function main() {
     logger.info({ port, database: db.embedded ? 'embedded' : 'server' }, `listening on http://localhost:${port}`);
   });
 
+  server.once('error', (err) => {
+    logger.error({ err }, 'could not listen');
+    void shutdown('listen error', 1);
+  });
+
   let stopping = false;
-  async function shutdown(signal: string) {
+  async function shutdown(signal: string, exitCode = 0) {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
@@ -66,13 +73,13 @@ async function main() {
     await db.close();
     logger.info('stopped');
     await closeLogs(logger);
-    process.exit(0);
+    process.exit(exitCode);
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {
-  console.error('Could not start:', err instanceof DataFolderInUseError ? err.message : err);
+  console.error('Could not start:', err instanceof EmbeddedDatabaseError ? err.message : err);
   process.exit(1);
 });

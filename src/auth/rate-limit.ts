@@ -2,7 +2,7 @@
  * Login and registration limits, counted in PostgreSQL (rate-limiter-flexible's Postgres store) so
  * that every instance shares the same counters. nginx adds a coarser per-IP limit in front.
  */
-import type { Pool, QueryConfig } from 'pg';
+import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface LimitRule {
@@ -59,14 +59,6 @@ export interface AuthLimiter {
   checkRegister(ip: string, username: string): Promise<RetryAfter>;
 }
 
-/**
- * The store names its prepared statements; PGlite multiplexes every pool connection onto one
- * session, where a second PREPARE of the same name fails. Unnamed statements work in both modes.
- */
-function withoutStatementNames(pool: Pool) {
-  return { query: ({ text, values }: QueryConfig) => pool.query({ text, values }) };
-}
-
 /** Keys are bounded and case-insensitive, so "Alice" and "alice" share one counter. */
 const usernameKey = (username: string) => username.toLowerCase().slice(0, 64);
 
@@ -76,10 +68,9 @@ function retryAfterSeconds(err: unknown): number {
 }
 
 export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AUTH_LIMITS): AuthLimiter {
-  const storeClient = withoutStatementNames(pool);
   const limiter = (keyPrefix: string, rule: LimitRule) =>
     new RateLimiterPostgres({
-      storeClient,
+      storeClient: pool,
       storeType: 'pool',
       tableName: 'rate_limits',
       tableCreated: true,

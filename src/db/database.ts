@@ -1,125 +1,87 @@
 /**
- * One pg.Pool for the whole app. Without DATABASE_URL the app starts an embedded PGlite and serves
- * it on a loopback port through pglite-socket, so the very same `pg` code runs in both modes.
+ * One pg.Pool for the whole app. With DATABASE_URL it connects to that server; without it the app
+ * runs the embedded PostgreSQL server on DATA_DIR (./embedded.ts) and connects to it the same way:
+ * "embedded" only decides who starts the server.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import lockfile from 'proper-lockfile';
+import { DataFolderInUseError, runningEmbeddedUrl, startEmbeddedServer } from './embedded.js';
+import { importPgliteOnce } from './pglite-import.js';
 
-/**
- * PGlite runs one query at a time; the socket server multiplexes these connections onto it and
- * holds the others while one is inside a transaction, which is exactly what correctness needs.
- */
-const EMBEDDED_CONNECTIONS = 8;
+export { DataFolderInUseError, EmbeddedDatabaseError } from './embedded.js';
 
 export interface Database {
   pool: pg.Pool;
-  /** A connection string for tools that open their own connection (the migration runner). */
+  /** A connection string for tools that open their own connection (migrations, the event bus). */
   url: string;
+  /** Whether this process started the embedded server (and stops it in `close`). */
   embedded: boolean;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  /** A real PostgreSQL server; when absent, the embedded one is used. */
+  /** A real PostgreSQL server; when absent, the embedded one in `dataDir` is used. */
   databaseUrl?: string | undefined;
-  /** Folder for the embedded database files, or 'memory://' for a throwaway one (tests). */
-  embeddedDir?: string;
+  /** DATA_DIR: where the embedded server keeps its cluster; required without databaseUrl. */
+  dataDir?: string;
   poolSize?: number;
+  /**
+   * 'share': a tool (migrate, create-admin) connects to the embedded server that the app already
+   * runs on `dataDir`. Default 'own': a second process on the folder is refused (DataFolderInUseError).
+   */
+  whenInUse?: 'own' | 'share';
   logger: Logger;
 }
 
-/**
- * Hot queries are named, so a server parses and plans them once per connection (planning the game
- * state query cost four times its execution). PGlite's socket server runs all its connections in one
- * session, where two connections preparing the same name would collide: there they go unnamed.
- */
-class UnnamedStatementsClient extends pg.Client {
-  override query(...args: unknown[]): never {
-    const [config] = args;
-    if (config && typeof config === 'object' && 'name' in config) args[0] = { ...config, name: undefined };
-    return (pg.Client.prototype.query as (...a: unknown[]) => never).apply(this, args);
-  }
-}
-
-function createPool(url: string, max: number, logger: Logger, embedded = false): pg.Pool {
+export function createPool(url: string, max: number, logger: Logger): pg.Pool {
   // A database that does not answer a connection within 2 s is treated as down: pages get a 503
   // at once rather than hanging until the browser gives up.
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000, ...(embedded ? { Client: UnnamedStatementsClient } : {}) });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000 });
   // An idle client can lose its server (restart, network); log it instead of crashing the process.
   pool.on('error', (err) => logger.warn({ err }, 'idle database connection failed'));
   return pool;
 }
 
-/** Said as it is to whoever started the process: there is nothing to debug. */
-export class DataFolderInUseError extends Error {}
-
-/**
- * PGlite's files belong to one process: a second one opening them (`npm start` in two terminals)
- * would corrupt them. The lock is `<dir>.lock`, kept fresh while the process runs and removed as it
- * exits; one left by a killed process goes stale after 10 s, so a restart waits for it.
- */
-async function lockDataFolder(dir: string, logger: Logger): Promise<() => Promise<void>> {
-  try {
-    return await lockfile.lock(dir, {
-      realpath: false,
-      stale: 10_000,
-      update: 3_000,
-      retries: { retries: 12, factor: 1, minTimeout: 1_000, maxTimeout: 1_000 },
-      // Only if the event loop stalled past `stale`: another process may now hold it. Say so; stopping
-      // here would lose more than it saves.
-      onCompromised: (err) => logger.error({ err }, 'the embedded database lock was lost'),
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    throw new DataFolderInUseError(`Another process is using the embedded database in ${dir}. Stop it first, or give this one its own DATA_DIR.`, { cause: err });
-  }
-}
-
-async function startEmbedded(dir: string, logger: Logger) {
-  let unlock = async () => {};
-  if (!dir.startsWith('memory://')) {
-    mkdirSync(path.dirname(dir), { recursive: true });
-    unlock = await lockDataFolder(dir, logger);
-  }
-  const db = await PGlite.create(dir);
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: EMBEDDED_CONNECTIONS });
-  await server.start();
-  const url = `postgresql://postgres@${server.getServerConn()}/postgres?sslmode=disable`;
-  logger.info({ dir }, 'embedded PostgreSQL (PGlite) started');
-  return { db, server, url, unlock };
-}
-
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const { logger } = options;
-  if (options.databaseUrl) {
-    const pool = createPool(options.databaseUrl, options.poolSize ?? 10, logger);
-    return { pool, url: options.databaseUrl, embedded: false, close: () => pool.end() };
-  }
-  const embedded = await startEmbedded(options.embeddedDir ?? 'memory://', logger);
-  const pool = createPool(embedded.url, EMBEDDED_CONNECTIONS, logger, true);
+function connected(url: string, options: DatabaseOptions, stopServer?: () => Promise<void>): Database {
+  const pool = createPool(url, options.poolSize ?? 10, options.logger);
   return {
     pool,
-    url: embedded.url,
-    embedded: true,
+    url,
+    embedded: stopServer !== undefined,
     async close() {
       await pool.end();
-      await embedded.server.stop();
-      await embedded.db.close();
-      await embedded.unlock();
+      await stopServer?.();
     },
   };
 }
 
-/** SQLSTATE classes and socket errors that mean "the database cannot be reached", not "bad query". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const { databaseUrl, dataDir } = options;
+  if (databaseUrl) return connected(databaseUrl, options);
+  if (!dataDir) throw new Error('openDatabase needs a databaseUrl or a dataDir');
+  try {
+    const server = await startEmbeddedServer(dataDir, options.logger);
+    try {
+      await importPgliteOnce(dataDir, server.url, options.logger);
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
+    return connected(server.url, options, () => server.stop());
+  } catch (err) {
+    if (!(err instanceof DataFolderInUseError) || options.whenInUse !== 'share') throw err;
+    const url = await runningEmbeddedUrl(dataDir);
+    if (!url) throw err;
+    options.logger.info('using the embedded PostgreSQL that the running app started');
+    return connected(url, options);
+  }
+}
+
+/** Socket errors and SQLSTATEs that mean "the database cannot be reached", not "bad query". */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
 }

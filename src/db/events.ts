@@ -1,10 +1,7 @@
 /**
- * Live events between app instances. With a real server they travel through PostgreSQL
- * LISTEN/NOTIFY, so a move committed on instance A reaches sockets on instance B; the embedded
- * database has a single session (NOTIFY never reaches another connection there), so it gets an
- * in-process bus, which is all a single instance needs.
+ * Live events between app instances travel through PostgreSQL LISTEN/NOTIFY (on the embedded
+ * server as on any other), so a move committed on instance A reaches sockets on instance B.
  */
-import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -45,23 +42,6 @@ export interface EventBus {
   publish(event: PublishedEvent): Promise<void>;
   subscribe(handler: (event: BusEvent) => void): void;
   close(): Promise<void>;
-}
-
-export function inProcessBus(): EventBus {
-  const emitter = new EventEmitter();
-  emitter.setMaxListeners(0);
-  return {
-    async publish(event) {
-      // Asynchronous like NOTIFY, so publishers never run subscribers inside their own call.
-      setImmediate(() => emitter.emit('event', event));
-    },
-    subscribe(handler) {
-      emitter.on('event', handler);
-    },
-    async close() {
-      emitter.removeAllListeners();
-    },
-  };
 }
 
 /**

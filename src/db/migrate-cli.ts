@@ -1,5 +1,4 @@
 /** `npm run migrate`: applies pending migrations to the configured database, then exits. */
-import path from 'node:path';
 import { loadConfigOrExit } from '../config.js';
 import { createLogger } from '../logger.js';
 import { openDatabase } from './database.js';
@@ -7,7 +6,7 @@ import { migrate } from './migrate.js';
 
 const config = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
-const db = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: path.join(config.dataDir, 'pglite'), logger });
+const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, whenInUse: 'share', logger });
 try {
   const applied = await migrate(db.url, logger);
   logger.info(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');

@@ -1,8 +1,7 @@
 /**
  * Versioned SQL migrations from migrations/, applied with node-pg-migrate. Its advisory lock in
  * "wait" mode makes instances that start together take turns: the first applies, the rest find
- * nothing left to do. PGlite multiplexes every connection onto one session, where an advisory
- * lock is re-entrant, so callers within this process are also queued one after the other.
+ * nothing left to do.
  */
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
@@ -10,15 +9,12 @@ import type { Logger } from 'pino';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-let queue: Promise<unknown> = Promise.resolve();
-
-export function migrate(databaseUrl: string, logger: Logger): Promise<string[]> {
-  const run = queue.then(() => applyPending(databaseUrl, logger));
-  queue = run.catch(() => undefined);
-  return run;
-}
-
-async function applyPending(databaseUrl: string, logger: Logger): Promise<string[]> {
+/**
+ * Applies pending migrations, or only the first `count` of all migrations when given (the PGlite
+ * import brings a new database to the old one's version before copying its rows).
+ * @returns the names applied now, in order.
+ */
+export async function migrate(databaseUrl: string, logger: Logger, count?: number): Promise<string[]> {
   const applied = await runner({
     databaseUrl,
     dir: MIGRATIONS_DIR,
@@ -26,6 +22,7 @@ async function applyPending(databaseUrl: string, logger: Logger): Promise<string
     migrationsTable: 'pgmigrations',
     advisoryLockMode: 'wait',
     checkOrder: true,
+    ...(count === undefined ? {} : { count }),
     log: (message: string) => logger.debug(message),
   });
   const names = applied.map((m) => m.name);

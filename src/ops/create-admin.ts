@@ -6,7 +6,6 @@
  * An existing account is promoted. Otherwise a new admin account is created with a password typed
  * at a hidden prompt or, when stdin is not a terminal (scripts), read from its first line.
  */
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import password from '@inquirer/password';
 import { applyAction } from '../admin/store.js';
@@ -33,7 +32,7 @@ async function main(username: string | undefined): Promise<string> {
   if (!username) throw new Error('Usage: npm run create-admin -- <username>');
   const config = loadConfigOrExit();
   const logger = createLogger('warn');
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, embeddedDir: path.join(config.dataDir, 'pglite'), logger });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, whenInUse: 'share', logger });
   try {
     await migrate(db.url, logger);
     const existing = await findAccountByUsername(db.pool, username);

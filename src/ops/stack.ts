@@ -4,7 +4,7 @@
  * marked "stack:" are rewritten: upstream servers, static root, listen port, and the pid, log and
  * temp paths, which go to a private folder). The browser tests run the product through this.
  *
- *   npm run stack -- --instances 2 [--port 8080]     (DATABASE_URL must name a PostgreSQL server)
+ *   npm run stack -- --instances 2 [--port 8080]     (DATABASE_URL, or the embedded server on DATA_DIR)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -13,6 +13,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfigOrExit } from '../config.js';
+import { startEmbeddedServer, type EmbeddedServer } from '../db/embedded.js';
+import { createLogger } from '../logger.js';
+import { freePort } from '../net.js';
+
+export { freePort };
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -43,17 +49,6 @@ export interface Stack {
   dir: string;
   accessLog(): string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function portIsFree(port: number): Promise<boolean> {
@@ -198,23 +193,33 @@ async function main() {
     const i = args.indexOf(name);
     return i >= 0 ? args[i + 1] : undefined;
   };
-  const databaseUrl = process.env.DATABASE_URL;
+  // Without DATABASE_URL the instances share the embedded server, which this process runs on
+  // DATA_DIR (and the session secret kept there), as `npm start` would.
+  let databaseUrl = process.env.DATABASE_URL;
+  let sessionSecret = process.env.SESSION_SECRET;
+  let embedded: EmbeddedServer | undefined;
   if (!databaseUrl) {
-    console.error('Set DATABASE_URL to a PostgreSQL server: every instance must share it.');
-    process.exit(1);
+    const config = loadConfigOrExit({ ...process.env, NODE_ENV: 'development' });
+    embedded = await startEmbeddedServer(config.dataDir, createLogger(config.logLevel));
+    databaseUrl = embedded.url;
+    sessionSecret ??= config.sessionSecret;
   }
-  if (!process.env.SESSION_SECRET) {
+  if (!sessionSecret) {
     console.error('Set SESSION_SECRET (32 characters or more): every instance must share it.');
     process.exit(1);
   }
   const stack = await startStack({
     databaseUrl,
+    env: { SESSION_SECRET: sessionSecret },
     instances: Number(value('--instances') ?? 2),
     port: Number(value('--port') ?? 8080),
   });
   console.log(`\nTic-Tac-Toe Online is up at ${stack.url} (nginx → ${stack.instances.map((i) => i.port).join(', ')}). Ctrl-C stops it.`);
   const shutdown = () => {
-    void stack.stop().then(() => process.exit(0));
+    void stack
+      .stop()
+      .then(() => embedded?.stop())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

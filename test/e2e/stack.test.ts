@@ -7,14 +7,14 @@ import { createServer, type Server } from 'node:http';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startStack, type Stack } from '../../src/ops/stack.js';
-import { createServerDatabase, serverUrl } from '../helpers/database.js';
+import { createServerDatabase, databaseKinds } from '../helpers/database.js';
 import { cell, closeAll, launchBrowser, LIVE_MS, newPerson, register, startGame, waitForLive, waitForMark, waitForStatus, type Person } from '../helpers/browser.js';
 import { GOOD_PASSWORD } from '../helpers/app.js';
 import { spawnSync } from 'node:child_process';
 
 const hasNginx = spawnSync('sh', ['-c', 'command -v nginx']).status === 0;
 
-describe.skipIf(!serverUrl || !hasNginx)('the full stack: nginx, two app instances, PostgreSQL', () => {
+describe.skipIf(!hasNginx).each(databaseKinds)('the full stack: nginx, two app instances, %s PostgreSQL', (kind) => {
   let browser: Browser;
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   let stack: Stack;
@@ -22,7 +22,7 @@ describe.skipIf(!serverUrl || !hasNginx)('the full stack: nginx, two app instanc
   const people: Person[] = [];
 
   beforeAll(async () => {
-    database = await createServerDatabase();
+    database = await createServerDatabase(kind);
     const port = await freePort();
     stack = await startStack({
       databaseUrl: database.url,

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.js';
-import { inProcessBus, postgresBus } from '../../src/db/events.js';
+import { postgresBus } from '../../src/db/events.js';
 import type { Random } from '../../src/game/ai.js';
 import { attachLive } from '../../src/game/live.js';
 import type { GameDeps } from '../../src/game/service.js';
@@ -43,8 +43,7 @@ const GENEROUS: AuthLimitRules = {
 
 export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase(kind);
-  // The real server gets the real LISTEN/NOTIFY bus; the embedded database the in-process one.
-  const bus = kind === 'server' ? await postgresBus(db.pool, db.url, silentLogger) : inProcessBus();
+  const bus = await postgresBus(db.pool, db.url, silentLogger);
   const config = loadConfig({
     NODE_ENV: 'test',
     SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-schema',

@@ -1,10 +1,12 @@
 /**
- * Test databases: every test file gets its own, on the embedded PGlite and, when
- * TEST_DATABASE_URL (or DATABASE_URL) names a server, on a fresh database created there.
+ * Test databases: every test file gets its own, created on the embedded PostgreSQL server that
+ * test/global-setup.ts starts for the run (the newcomer's default) and, when TEST_DATABASE_URL (or
+ * DATABASE_URL) names a server, on that server too.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import pino from 'pino';
+import { inject } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 
@@ -17,6 +19,13 @@ export const databaseKinds: DatabaseKind[] = serverUrl ? ['embedded', 'server'] 
 
 export const silentLogger = pino({ level: 'silent' });
 
+/** The maintenance database URL of a kind's server. */
+export function adminUrl(kind: DatabaseKind): string {
+  if (kind === 'embedded') return inject('embeddedUrl');
+  if (!serverUrl) throw new Error('No TEST_DATABASE_URL');
+  return serverUrl;
+}
+
 export interface TestDatabase extends Database {
   drop(): Promise<void>;
 }
@@ -27,32 +36,29 @@ function withDatabaseName(url: string, name: string): string {
   return parsed.toString();
 }
 
-/** Creates an empty database on the server (not migrated); returns its URL and a way to drop it. */
-export async function createServerDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  if (!serverUrl) throw new Error('No TEST_DATABASE_URL');
+async function onServer(url: string, sql: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates an empty database (not migrated) on a kind's server; returns its URL and a way to drop it. */
+export async function createServerDatabase(kind: DatabaseKind = 'server'): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = adminUrl(kind);
   const name = `ttt_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
+  await onServer(admin, `CREATE DATABASE ${name}`);
   return {
-    url: withDatabaseName(serverUrl, name),
-    async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
+    url: withDatabaseName(admin, name),
+    drop: () => onServer(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }
 
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
-  if (kind === 'embedded') {
-    const db = await openDatabase({ embeddedDir: 'memory://', logger: silentLogger });
-    await migrate(db.url, silentLogger);
-    return { ...db, drop: () => db.close() };
-  }
-  const server = await createServerDatabase();
+  const server = await createServerDatabase(kind);
   const db = await openDatabase({ databaseUrl: server.url, logger: silentLogger, poolSize: 5 });
   await migrate(db.url, silentLogger);
   return {

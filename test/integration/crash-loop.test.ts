@@ -15,7 +15,7 @@ import type { GameState } from '../../src/game/model.js';
 import { csrfTokenIn } from '../helpers/app.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../helpers/cluster.js';
 import { problemsInAllGames, problemsOf, readGame } from '../helpers/consistency.js';
-import { createServerDatabase, serverUrl } from '../helpers/database.js';
+import { createServerDatabase, databaseKinds } from '../helpers/database.js';
 import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 
 const ROUNDS = 20;
@@ -26,14 +26,14 @@ interface Move {
   cell: number;
 }
 
-describe.skipIf(!serverUrl)('twenty crashes of the instance holding the players\' sockets', () => {
+describe.each(databaseKinds)('twenty crashes of the instance holding the players\' sockets (%s PostgreSQL)', (kind) => {
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   const instances: ServerProcess[] = [];
   let client: pg.Client;
   const sockets = new Map<number, TestSocket>();
 
   beforeAll(async () => {
-    database = await createServerDatabase();
+    database = await createServerDatabase(kind);
     instances.push(...(await Promise.all([startServerProcess(database.url), startServerProcess(database.url)])));
     client = new pg.Client({ connectionString: database.url });
     await client.connect();

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServerDatabase, serverUrl } from '../helpers/database.js';
+import { createServerDatabase, databaseKinds } from '../helpers/database.js';
 import { ROOT } from '../helpers/process.js';
 
 function createAdmin(args: string[], env: Record<string, string>, stdin: string) {
@@ -22,14 +22,14 @@ function createAdmin(args: string[], env: Record<string, string>, stdin: string)
   });
 }
 
-describe.skipIf(!serverUrl)('create-admin on a fresh database', () => {
+describe.each(databaseKinds)('create-admin on a fresh %s database', (kind) => {
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   afterAll(async () => {
     await database?.drop();
   });
 
   it('creates an admin with a password from stdin, refuses a weak one, and promotes an existing account', async () => {
-    database = await createServerDatabase();
+    database = await createServerDatabase(kind);
     const env = { DATABASE_URL: database.url, SESSION_SECRET: 'x'.repeat(40) };
 
     const weak = await createAdmin(['boss'], env, 'password\n');

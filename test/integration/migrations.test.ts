@@ -33,13 +33,26 @@ it('finds the migrations folder and at least the accounts migration', () => {
   expect(allMigrations[0]).toBe('0001_accounts');
 });
 
-describe('migrations on the embedded database', () => {
-  let db: Database;
+/** A fresh, unmigrated database on the embedded server, with a pool. */
+async function freshEmbedded(): Promise<Database & { drop(): Promise<void> }> {
+  const server = await createServerDatabase('embedded');
+  const db = await openDatabase({ databaseUrl: server.url, logger: silentLogger, poolSize: 2 });
+  return {
+    ...db,
+    async drop() {
+      await db.close();
+      await server.drop();
+    },
+  };
+}
+
+describe('migrations on the embedded server', () => {
+  let db: Awaited<ReturnType<typeof freshEmbedded>>;
   beforeAll(async () => {
-    db = await openDatabase({ embeddedDir: 'memory://', logger: silentLogger });
+    db = await freshEmbedded();
   });
   afterAll(async () => {
-    await db?.close();
+    await db?.drop();
   });
 
   it('applies every migration the first time, nothing the second time', async () => {
@@ -49,13 +62,13 @@ describe('migrations on the embedded database', () => {
   });
 
   it('takes turns when called twice at once', async () => {
-    const fresh = await openDatabase({ embeddedDir: 'memory://', logger: silentLogger });
+    const fresh = await freshEmbedded();
     try {
       const results = await Promise.all([migrate(fresh.url, silentLogger), migrate(fresh.url, silentLogger)]);
       expect(results).toEqual([allMigrations, []]);
       expect(await recorded((sql) => fresh.pool.query(sql))).toEqual(once);
     } finally {
-      await fresh.close();
+      await fresh.drop();
     }
   });
 

@@ -115,7 +115,6 @@ describe.each(databaseKinds)('queries per page on the %s database', (kind) => {
     });
     expect(statements.filter((s) => /^WITH game AS \( UPDATE games/.test(s))).toHaveLength(1);
     expect(statements.filter((s) => /FROM games/.test(s) && !/^WITH game AS/.test(s))).toEqual([]);
-    // The real server's bus is NOTIFY; the embedded database's is in-process.
-    expect(statements).toHaveLength(kind === 'server' ? 2 : 1);
+    expect(statements).toHaveLength(2);
   });
 });

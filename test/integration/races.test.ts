@@ -12,12 +12,12 @@ import { claimVictory, createGame, GameError, joinGame, makeMove, rematch, resig
 import { setPresence } from '../../src/game/store.js';
 import { startInstanceOn, type Instance } from '../helpers/cluster.js';
 import { expectedFriendVersion, problemsOf, readGame } from '../helpers/consistency.js';
-import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from '../helpers/database.js';
 import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 
 const ROUNDS = 12;
 
-describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () => {
+describe.each(databaseKinds)('races between two instances on one %s PostgreSQL', (kind) => {
   let database: TestDatabase;
   let a: Instance;
   let b: Instance;
@@ -25,7 +25,7 @@ describe.skipIf(!serverUrl)('races between two instances on one PostgreSQL', () 
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    database = await createTestDatabase('server');
+    database = await createTestDatabase(kind);
     const clock = () => now;
     [a, b] = await Promise.all([
       startInstanceOn(database.url, { clock, random: mulberry32(1) }),

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { AuthLimitRules, LimitRule } from '../../src/auth/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
+import { postgresBus, type EventBus } from '../../src/db/events.js';
 import { GOOD_PASSWORD, registerUser, submitForm, uniqueName, type Agent } from '../helpers/app.js';
 import { createTestDatabase, databaseKinds, silentLogger, type TestDatabase } from '../helpers/database.js';
 
@@ -48,12 +49,15 @@ const waitOut = (retryAfter: number) => sleep(retryAfter * 1000 + 250);
 
 describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind) => {
   let db: TestDatabase;
+  let bus: EventBus;
   const closers: (() => void)[] = [];
   beforeAll(async () => {
     db = await createTestDatabase(kind);
+    bus = await postgresBus(db.pool, db.url, silentLogger);
   });
   afterAll(async () => {
     for (const close of closers) close();
+    await bus?.close();
     await db?.drop();
   });
 
@@ -66,7 +70,7 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
       LOG_LEVEL: 'silent',
       TRUST_PROXY: 'loopback',
     });
-    const { app, sessionStore } = buildApp({ config, pool: db.pool, logger: silentLogger, authLimits: { ...OPEN, ...rules } });
+    const { app, sessionStore } = buildApp({ config, pool: db.pool, logger: silentLogger, bus, authLimits: { ...OPEN, ...rules } });
     closers.push(() => sessionStore.close());
     return app;
   }

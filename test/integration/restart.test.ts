@@ -13,7 +13,7 @@ import { freePort } from '../../src/ops/stack.js';
 import { csrfTokenIn, GOOD_PASSWORD } from '../helpers/app.js';
 import { startServerProcess, stopServerProcess, type ServerProcess } from '../helpers/cluster.js';
 import { problemsOf, readGame } from '../helpers/consistency.js';
-import { createServerDatabase, serverUrl } from '../helpers/database.js';
+import { createServerDatabase, databaseKinds } from '../helpers/database.js';
 import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 import { logLines } from '../helpers/process.js';
 
@@ -42,7 +42,7 @@ function postInTwoHalves(url: string, path: string, cookie: string, fields: Reco
   };
 }
 
-describe.skipIf(!serverUrl)('an app restart with requests and live sockets in flight', () => {
+describe.each(databaseKinds)('an app restart with requests and live sockets in flight (%s PostgreSQL)', (kind) => {
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   let port: number;
   let first: ServerProcess | undefined;
@@ -51,7 +51,7 @@ describe.skipIf(!serverUrl)('an app restart with requests and live sockets in fl
   const env = { BCRYPT_COST: '10' };
 
   beforeAll(async () => {
-    database = await createServerDatabase();
+    database = await createServerDatabase(kind);
     port = await freePort();
     first = await startServerProcess(database.url, env, port);
   }, 60_000);

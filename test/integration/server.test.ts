@@ -139,7 +139,7 @@ describe.each(kinds)('npm start on the %s database', (kind) => {
   it.runIf(kind === 'embedded')('refuses a second process on the same data folder, and the first keeps serving', async () => {
     const second = await runScript(SERVER, { PORT: '0', BCRYPT_COST: '4', LOG_LEVEL: 'info', ...env });
     expect(second.code, `signal ${second.signal}, stderr: ${second.stderr}`).toBe(1);
-    expect(second.stderr).toContain(`Could not start: Another process is using the embedded database in ${path.join(dataDir, 'pglite')}.`);
+    expect(second.stderr).toContain(`Could not start: Another process is using the embedded database in ${dataDir}.`);
     expect(second.stdout).not.toContain('listening on');
     expect((await fetch(`${current!.origin}/readyz`)).status).toBe(200);
   }, STEP_MS);

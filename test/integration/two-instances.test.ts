@@ -3,7 +3,7 @@
  * instance B, and each sees the other's moves live (LISTEN/NOTIFY between the instances).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServerDatabase, serverUrl } from '../helpers/database.js';
+import { createServerDatabase, databaseKinds } from '../helpers/database.js';
 import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 import { startScript, type Running } from '../helpers/process.js';
 import request from 'supertest';
@@ -27,14 +27,14 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 };
 
-describe.skipIf(!serverUrl)('two app instances on one PostgreSQL', () => {
+describe.each(databaseKinds)('two app instances on one %s PostgreSQL', (kind) => {
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   let a: Awaited<ReturnType<typeof startInstance>>;
   let b: Awaited<ReturnType<typeof startInstance>>;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    database = await createServerDatabase();
+    database = await createServerDatabase(kind);
     // Started together: the migrations' advisory lock lets exactly one of them apply.
     [a, b] = await Promise.all([startInstance(database.url), startInstance(database.url)]);
   }, 60_000);
