@@ -62,7 +62,10 @@ async function portIsFree(port: number): Promise<boolean> {
 /** A run of `count` consecutive free ports. */
 async function consecutivePorts(count: number): Promise<number[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    // Below Linux's ephemeral range (32768-60999), where outgoing connections and every "any free
+    // port" listener (the embedded PostgreSQL, tests) take theirs: a run found free there can be
+    // taken before the instances bind it.
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
     const ports = Array.from({ length: count }, (_, i) => base + i);
     const free = await Promise.all(ports.map(portIsFree));
     if (free.every(Boolean)) return ports;
