@@ -16,15 +16,20 @@
  *   npm run bench                 about 4 minutes
  *   npm run bench:smoke           BENCH_SMOKE=1: tiny durations, only proves every workload runs
  *
+ * BENCH_DATABASE=embedded measures on the zero-setup embedded PostgreSQL server (started by the
+ * product's own code on a temporary DATA_DIR) instead of the machine's server.
+ *
  * BENCH_APP=tsx runs the app from source (`node --import tsx src/server.ts`) instead of building
  * it first; the smoke run does that by default.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import pino from 'pino';
+import { startEmbeddedServer } from '../src/db/embedded.js';
 import { freePort, startStack, type Stack } from '../src/ops/stack.js';
 import {
   hardFileLimit,
@@ -393,6 +398,20 @@ function machine(loadAtStart: number): string {
 
 // --- main ---------------------------------------------------------------------------------------------
 
+/** The embedded server (started on a temporary DATA_DIR) when BENCH_DATABASE=embedded asks for it. */
+async function benchEmbeddedServer() {
+  if (process.env.BENCH_DATABASE !== 'embedded') return undefined;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ttt-bench-embedded-'));
+  const server = await startEmbeddedServer(dataDir, pino({ level: 'warn' }));
+  return {
+    url: server.url,
+    async stop() {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function main() {
   const cleanup: (() => Promise<void>)[] = [];
   let interrupted = false;
@@ -409,7 +428,9 @@ async function main() {
   if (!hasPgbench()) throw new Error('pgbench is not installed (it comes with the PostgreSQL packages: apt-get install postgresql-contrib or postgresql-client)');
   build();
 
-  const serverUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const embedded = await benchEmbeddedServer();
+  if (embedded) cleanup.push(() => embedded.stop());
+  const serverUrl = embedded?.url ?? process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   let db: BenchDatabase | undefined;
   let stack: Stack | undefined;
   let appOutput = '';
@@ -668,6 +689,7 @@ async function main() {
     await adminRef?.end().catch(() => undefined);
     if (stack) await stack.stop().catch(() => undefined);
     if (db) await db.drop().catch((err: unknown) => console.error('could not drop the bench database:', err));
+    await embedded?.stop();
     if (process.env.BENCH_KEEP === '1') console.log(`kept ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
   }

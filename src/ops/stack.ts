@@ -117,7 +117,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ttt-stack-'));
   const ports = await consecutivePorts(count);
   const nginxPort = options.port || (await freePort());
-  const appCommand = options.appCommand ?? [process.execPath, path.join(ROOT, 'dist/server.js')];
+  // The built server, or the source one when this file itself runs from source (tsx).
+  const fromSource = import.meta.url.endsWith('.ts');
+  const appCommand = options.appCommand ?? (fromSource ? [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/server.ts')] : [process.execPath, path.join(ROOT, 'dist/server.js')]);
   const instances: AppInstance[] = [];
   let nginx: ChildProcess | undefined;
 

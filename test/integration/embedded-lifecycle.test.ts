@@ -5,7 +5,7 @@
  * code: `npm start`, then alice and bob registered and played a friend game that alice won as X,
  * and bob started a game against the computer).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -165,5 +165,23 @@ describe('the embedded PostgreSQL server', () => {
     const second = await start(dataDir);
     expect(logLines(second.server.stdout).map((l) => l.msg)).not.toContain('importing the data of the earlier embedded database (PGlite), once');
     expect((await logIn(second.origin, 'bob', 'correct horse battery')).res.status).toBe(303);
+  });
+});
+
+describe.skipIf(spawnSync('sh', ['-c', 'command -v nginx']).status !== 0)('npm run stack without DATABASE_URL', () => {
+  it('runs two instances behind nginx on the embedded server, and Ctrl-C stops them all', { timeout: STEP_MS }, async () => {
+    const dataDir = dataFolder();
+    const stack = startScript('src/ops/stack.ts', { DATA_DIR: dataDir, LOG_LEVEL: 'warn', BCRYPT_COST: '4' });
+    running.push(stack);
+    const line = await stack.waitForLine(/Tic-Tac-Toe Online is up at /, 90_000);
+    const url = /up at (http:\/\/[^ ]+) /.exec(line)![1]!;
+    // Register through one instance, log in through whichever nginx picks: one shared database.
+    const { username, password } = await registerUser(request.agent(url));
+    const { res } = await logIn(url, username, password);
+    expect(res.status).toBe(303);
+    stack.child.kill('SIGINT');
+    expect((await stack.exited).code).toBe(0);
+    expect(postmasterPid(dataDir)).toBeUndefined();
+    expect(processesOn(dataDir)).toEqual([]);
   });
 });
