@@ -35,12 +35,32 @@ export function isCommonPassword(password: string): boolean {
   return commonPasswords.has(password.toLowerCase());
 }
 
+/** Space separators other than U+0020 (no-break, ideographic, thin spaces…), per RFC 8265 §4.2.1. */
+const NON_ASCII_SPACES = /(?! )\p{Zs}/gu;
+
+/**
+ * The form a password is hashed and checked in: RFC 8265's OpaqueString profile (the IETF's rules
+ * for passwords): non-ASCII spaces become U+0020, then Unicode NFC. So "Crème" typed composed
+ * (NFC) or decomposed (NFD, as some keyboards and systems send it) is the same password. NFC
+ * rather than NIST SP 800-63B's NFKC: NFKC also folds compatibility characters ("ﬁ" into "fi",
+ * "²" into "2", full-width letters), which merges passwords people typed as different ones.
+ */
+export function normalizePassword(password: string): string {
+  return password.replace(NON_ASCII_SPACES, ' ').normalize('NFC');
+}
+
+/** Whether bcrypt reads all of it: at most 72 bytes in its normalised form. */
+function fitsBcrypt(normalized: string): boolean {
+  return Buffer.byteLength(normalized, 'utf8') <= PASSWORD_MAX_BYTES;
+}
+
 /** The first rule a new password breaks, as a sentence for the form, or null when it is fine. */
-export function passwordProblem(password: string, username: string): string | null {
+export function passwordProblem(raw: string, username: string): string | null {
+  const password = normalizePassword(raw);
   // The minimum counts characters, as its message says (four emoji are 16 bytes but 4 characters);
   // the maximum counts bytes, because that is where bcrypt stops reading.
   if ([...password].length < PASSWORD_MIN_CHARACTERS) return `Password must be at least ${PASSWORD_MIN_CHARACTERS} characters.`;
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
+  if (!fitsBcrypt(password)) {
     return `Password must be at most ${PASSWORD_MAX_BYTES} bytes (accented letters and emoji count as 2 to 4).`;
   }
   if (username.length > 0 && password.toLowerCase().includes(username.toLowerCase())) {
@@ -76,12 +96,23 @@ async function withHashingSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** bcrypt hash of the normalised password (see normalizePassword); check passwordProblem first. */
 export function hashPassword(password: string, cost: number): Promise<string> {
-  return withHashingSlot(() => bcrypt.hash(password, cost));
+  return withHashingSlot(() => bcrypt.hash(normalizePassword(password), cost));
 }
 
-export function verifyPassword(password: string, hash: string): Promise<boolean> {
-  return withHashingSlot(() => bcrypt.compare(password, hash));
+/**
+ * 'match', 'no-match', or 'legacy-match': the password matched only as typed, not normalised (a
+ * hash made before passwords were normalised, from decomposed input): the caller should store a
+ * new hash. Every check refuses what could not have been set: over 72 bytes normalised, bcrypt
+ * would compare only the first 72, so a longer input never matches.
+ */
+export async function verifyPassword(password: string, hash: string): Promise<'match' | 'legacy-match' | 'no-match'> {
+  const normalized = normalizePassword(password);
+  if (!fitsBcrypt(normalized)) return 'no-match';
+  if (await withHashingSlot(() => bcrypt.compare(normalized, hash))) return 'match';
+  if (normalized === password || !fitsBcrypt(password)) return 'no-match';
+  return (await withHashingSlot(() => bcrypt.compare(password, hash))) ? 'legacy-match' : 'no-match';
 }
 
 const dummyHashes = new Map<number, Promise<string>>();

@@ -7,7 +7,7 @@ import { voidSessions } from './store.js';
 import type { EventBus } from '../db/events.js';
 import { renderError } from '../web/errors.js';
 import { safeNextPath, setFlash } from '../web/locals.js';
-import { destroySession, regenerateSession, saveSession, SESSION_COOKIE } from '../web/session.js';
+import { destroySession, regenerateSession, saveSession, SESSION_COOKIE, sessionKey } from '../web/session.js';
 
 export interface AuthRouteDeps extends AuthDeps {
   limiter: AuthLimiter;
@@ -100,6 +100,8 @@ export function authRoutes(deps: AuthRouteDeps) {
   };
 
   const postLogout: RequestHandler = async (req, res) => {
+    // Its sockets, on every instance, stop acting for it too.
+    if (req.user) await deps.bus.publish({ kind: 'session', session: sessionKey(req.sessionID) });
     await destroySession(req);
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: '/' });
     res.redirect(303, '/?logged_out=1');
@@ -116,6 +118,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     const outcome = await changePassword(deps, user.id, req.body);
     if (!outcome.ok) return renderAccount(res, 'password', outcome.errors);
     // This session stays; every other one of this user logged in before validAfter and ends.
+    await deps.bus.publish({ kind: 'user', user: user.id, validAfter: outcome.validAfter, keep: sessionKey(req.sessionID) });
     await startSession(req, { user, loginAt: outcome.validAfter });
     setFlash(req, 'status', 'Your password has been changed. Your other sessions have been logged out.');
     await saveSession(req);
@@ -125,7 +128,9 @@ export function authRoutes(deps: AuthRouteDeps) {
   /** Ends every other session of the user (other browsers, a lost phone) and keeps this one. */
   const postOtherSessions: RequestHandler = async (req, res) => {
     const user = req.user!;
-    await startSession(req, { user, loginAt: await voidSessions(deps.db, user.id) });
+    const validAfter = await voidSessions(deps.db, user.id);
+    await deps.bus.publish({ kind: 'user', user: user.id, validAfter, keep: sessionKey(req.sessionID) });
+    await startSession(req, { user, loginAt: validAfter });
     setFlash(req, 'status', 'Your other sessions have been logged out.');
     await saveSession(req);
     res.redirect(303, '/account');

@@ -4,8 +4,8 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { dummyHash, hashPassword, isReservedUsername, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
-import { deleteAccount as removeAccount, findAccountById, findAccountByUsername, insertAccount, recordLogin, updatePassword } from './store.js';
+import { dummyHash, hashPassword, isReservedUsername, normalizePassword, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
+import { deleteAccount as removeAccount, findAccountById, findAccountByUsername, insertAccount, recordLogin, replacePasswordHash, updatePassword, type AccountRow } from './store.js';
 
 export interface AuthDeps {
   db: Pool;
@@ -40,13 +40,17 @@ const registerForm = z.object({
   confirm: z.string().optional(),
 });
 
-const loginForm = z.object({ username: z.string().max(200), password: z.string().max(1000) });
+// Spaces around a username are never part of it (names cannot hold spaces): a pasted "alice " is alice.
+const loginForm = z.object({ username: z.string().max(200).trim(), password: z.string().max(1000) });
 
 const changePasswordForm = z.object({
   currentPassword: passwordField('Enter your current password.'),
   newPassword: passwordField('Enter a new password.'),
   confirm: z.string({ error: 'Confirm the new password.' }),
 });
+
+/** The confirmation matches when both are the same password once normalised (NFC and NFD alike). */
+const samePassword = (confirm: string | undefined, password: string) => confirm !== undefined && normalizePassword(confirm) === normalizePassword(password);
 
 /** The first message for each field, in the order the checks ran. */
 function firstErrors(error: z.ZodError): FieldErrors {
@@ -56,6 +60,16 @@ function firstErrors(error: z.ZodError): FieldErrors {
     errors[field] ??= issue.message;
   }
   return errors;
+}
+
+/**
+ * Checks a password against the account, the one way every check goes (login, change, delete).
+ * A hash made from the password as typed, before passwords were normalised, is replaced.
+ */
+async function passwordMatches(deps: AuthDeps, account: AccountRow, password: string): Promise<boolean> {
+  const result = await verifyPassword(password, account.passwordHash);
+  if (result === 'legacy-match') await replacePasswordHash(deps.db, account.id, await hashPassword(password, deps.bcryptCost));
+  return result !== 'no-match';
 }
 
 /** One code path for the register page and the login form's "Create account" button. */
@@ -70,7 +84,7 @@ export async function register(
 
   const problem = passwordProblem(password, username);
   if (problem) return { ok: false, errors: { password: problem } };
-  if (options.requireConfirm && confirm !== password) {
+  if (options.requireConfirm && !samePassword(confirm, password)) {
     return { ok: false, errors: { confirm: 'Passwords do not match.' } };
   }
 
@@ -93,8 +107,11 @@ export async function logIn(deps: AuthDeps, body: unknown): Promise<Outcome<Logg
   const { username, password } = parsed.data;
 
   const account = await findAccountByUsername(deps.db, username);
-  const matches = await verifyPassword(password, account?.passwordHash ?? (await dummyHash(deps.bcryptCost)));
-  if (!account || !matches || !account.isActive) return failure;
+  if (!account) {
+    await verifyPassword(password, await dummyHash(deps.bcryptCost));
+    return failure;
+  }
+  if (!(await passwordMatches(deps, account, password)) || !account.isActive) return failure;
 
   const loginAt = await recordLogin(deps.db, account.id);
   return { ok: true, user: { id: account.id, username: account.username }, loginAt };
@@ -111,12 +128,12 @@ export async function changePassword(
   const { currentPassword, newPassword, confirm } = parsed.data;
 
   const account = await findAccountById(deps.db, userId);
-  if (!account || !(await verifyPassword(currentPassword, account.passwordHash))) {
+  if (!account || !(await passwordMatches(deps, account, currentPassword))) {
     return { ok: false, errors: { currentPassword: 'Your current password is not correct.' } };
   }
   const problem = passwordProblem(newPassword, account.username);
   if (problem) return { ok: false, errors: { newPassword: problem } };
-  if (confirm !== newPassword) return { ok: false, errors: { confirm: 'Passwords do not match.' } };
+  if (!samePassword(confirm, newPassword)) return { ok: false, errors: { confirm: 'Passwords do not match.' } };
 
   const validAfter = await updatePassword(deps.db, userId, await hashPassword(newPassword, deps.bcryptCost));
   return { ok: true, validAfter };
@@ -129,7 +146,7 @@ export async function deleteAccount(deps: AuthDeps, userId: number, body: unknow
   const parsed = confirmPasswordForm.safeParse(body);
   if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) };
   const account = await findAccountById(deps.db, userId);
-  if (!account || !(await verifyPassword(parsed.data.password, account.passwordHash))) {
+  if (!account || !(await passwordMatches(deps, account, parsed.data.password))) {
     return { ok: false, errors: { password: 'That password is not correct.' } };
   }
   await removeAccount(deps.db, userId);

@@ -61,6 +61,11 @@ export async function updatePassword(db: Pool, id: number, passwordHash: string)
   return rows[0]!.at;
 }
 
+/** Replaces the hash of the same password (a rehash), leaving sessions alone. */
+export async function replacePasswordHash(db: Pool, id: number, passwordHash: string): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+}
+
 /** Voids every session of the user that logged in before now; returns that moment. */
 export async function voidSessions(db: Pool, id: number): Promise<number> {
   const { rows } = await db.query<{ at: number }>(

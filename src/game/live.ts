@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { SessionData } from 'express-session';
 import { validAccount } from '../auth/middleware.js';
 import { batched } from '../db/batch.js';
+import { sessionKey, signedInSessions } from '../web/session.js';
 import type { BusEvent } from '../db/events.js';
 import type { GameState } from './model.js';
 import { RuleError } from './rules.js';
@@ -44,6 +45,11 @@ export interface LiveDeps extends GameDeps {
 interface Connection {
   socket: WebSocket;
   userId: number;
+  /** The session the socket acts for: its id, bus key, login time and expiry (ms). */
+  sid: string;
+  sessionKey: string;
+  loginAt: number;
+  expiresAt: number;
   game: string | null;
   /** Whether the user plays in `game` (so their presence counts) rather than watches it. */
   playing: boolean;
@@ -68,7 +74,7 @@ function refuse(socket: Duplex, status: number, text: string) {
 }
 
 /** Runs express-session on the upgrade request, the same parser the pages use. */
-function readSession(session: RequestHandler, req: IncomingMessage): Promise<IncomingMessage & { session?: Partial<SessionData> }> {
+function readSession(session: RequestHandler, req: IncomingMessage): Promise<IncomingMessage & { session?: Partial<SessionData>; sessionID?: string }> {
   return new Promise((resolve, reject) => {
     const res = {} as ServerResponse;
     session(req as never, res as never, (err?: unknown) => (err ? reject(err) : resolve(req)));
@@ -153,10 +159,31 @@ export function attachLive(server: Server, deps: LiveDeps) {
     }, LOBBY_NOTICE_MS);
   }
 
+  /**
+   * A socket acts for its session only while the session lasts. Every way a session ends publishes
+   * an event that closes its sockets on every instance; a socket outlives its session's expiry
+   * only until its next action (see act).
+   */
+  function endSessions(ended: (conn: Connection) => boolean) {
+    for (const conn of connections) if (ended(conn)) conn.socket.close(CLOSE_POLICY, 'Signed out');
+  }
+
+  /** After events may have been lost (the bus reconnected), checks every socket's session again. */
+  async function revalidateSessions() {
+    if (connections.size === 0) return;
+    const valid = await signedInSessions(deps.db, [...new Set([...connections].map((c) => c.sid))]);
+    endSessions((conn) => !valid.has(conn.sid));
+  }
+
   deps.bus.subscribe((event: BusEvent) => {
     void (async () => {
       if (event.kind === 'user') {
-        for (const conn of connections) if (conn.userId === event.user) conn.socket.close(CLOSE_POLICY, 'Signed out');
+        const { user, validAfter, keep } = event;
+        endSessions((conn) => conn.userId === user && conn.sessionKey !== keep && (validAfter === undefined || conn.loginAt < validAfter));
+        return;
+      }
+      if (event.kind === 'session') {
+        endSessions((conn) => conn.sessionKey === event.session);
         return;
       }
       if (event.kind === 'unavailable') {
@@ -166,6 +193,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
         return;
       }
       if (event.kind === 'resync') {
+        await revalidateSessions();
         for (const gameId of [...watchers.keys()]) await refreshWatchers(gameId);
         for (const conn of lobbyWatchers) noticeLobby(conn);
         return;
@@ -241,6 +269,13 @@ export function attachLive(server: Server, deps: LiveDeps) {
   }
 
   async function act(conn: Connection, message: Exclude<ClientMessage, { type: 'subscribe' | 'subscribe-lobby' }>) {
+    if (Date.now() >= conn.expiresAt) {
+      // The session may have been refreshed by page loads since: the client reconnects, and the
+      // upgrade reads the session again.
+      send(conn, { type: 'error', id: message.id, code: 'session_expired', message: 'Your session has expired. Reconnecting…' });
+      conn.socket.close(CLOSE_TRY_AGAIN, 'Session expired');
+      return;
+    }
     try {
       let rematchId: string | null | undefined;
       if (message.type === 'move') await makeMove(deps, conn.userId, message.game, message.ply, message.cell, latest.get(message.game));
@@ -286,10 +321,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
     } else await act(conn, message);
   }
 
-  function onConnection(socket: WebSocket, userId: number) {
+  function onConnection(socket: WebSocket, identity: Pick<Connection, 'userId' | 'sid' | 'sessionKey' | 'loginAt' | 'expiresAt'>) {
     const conn: Connection = {
       socket,
-      userId,
+      ...identity,
       game: null,
       playing: false,
       alive: true,
@@ -323,12 +358,19 @@ export function attachLive(server: Server, deps: LiveDeps) {
     socket.on('error', () => socket.destroy());
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') return refuse(socket, 404, 'Not Found');
     if (req.headers.origin !== expectedOrigin(req, deps.publicOrigin)) return refuse(socket, 403, 'Forbidden');
-    const { session } = await readSession(deps.session, req);
+    const { session, sessionID } = await readSession(deps.session, req);
     const user = validAccount(session);
-    if (!user) return refuse(socket, 401, 'Unauthorized');
+    if (!user || !sessionID) return refuse(socket, 401, 'Unauthorized');
+    const identity = {
+      userId: user.id,
+      sid: sessionID,
+      sessionKey: sessionKey(sessionID),
+      loginAt: session!.loginAt!,
+      expiresAt: session!.cookie?.expires ? new Date(session!.cookie.expires).getTime() : Infinity,
+    };
     wss.handleUpgrade(req, socket, head, (ws) => {
       logger.info({ user: user.id, instance: instanceId }, 'live socket opened');
-      onConnection(ws, user.id);
+      onConnection(ws, identity);
     });
   }
 

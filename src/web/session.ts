@@ -3,6 +3,7 @@
  * `touch` would be an UPDATE and a WAL flush on every page view; instead the expiry moves forward
  * at most once an hour (refreshSessionExpiry), which keeps the 14-day idle timeout.
  */
+import { createHash } from 'node:crypto';
 import connectPgSimple from 'connect-pg-simple';
 import type { RequestHandler } from 'express';
 import session from 'express-session';
@@ -21,6 +22,8 @@ declare module 'express-session' {
     /** Last time the expiry was moved forward (ms). */
     refreshedAt: number;
     flash: Flash;
+    /** Set when the session came from, or has been written to, the store (see AccountSessionStore.set). */
+    stored: true;
   }
 }
 
@@ -82,13 +85,29 @@ class AccountSessionStore extends PgStore {
         const { sess, ...account } = row;
         const data = (typeof sess === 'string' ? JSON.parse(sess) : sess) as session.SessionData;
         data.account = account.id === null ? null : (account as SessionAccount);
+        data.stored = true;
         callback(null, data);
       }, callback);
   }
 
+  /**
+   * A session that exists is only ever updated; only a new one is inserted. connect-pg-simple's
+   * upsert would let a request that loaded a session before logout destroyed it (a slow bcrypt
+   * check, say) write it back afterwards, reviving a session its owner ended. `data` is the
+   * request's Session object, so marking it stored after the insert makes its later saves updates.
+   */
   override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
-    const { account: _account, ...stored } = data;
-    super.set(sid, stored as session.SessionData, callback);
+    const { account: _account, stored, ...sess } = data;
+    const expires = data.cookie?.expires ? new Date(data.cookie.expires).getTime() : Date.now() + SESSION_IDLE_MS;
+    const values = [sid, JSON.stringify(sess), Math.ceil(expires / 1000)];
+    const text = stored
+      ? 'UPDATE session SET sess = $2, expire = to_timestamp($3) WHERE sid = $1'
+      : 'INSERT INTO session (sid, sess, expire) VALUES ($1, $2, to_timestamp($3)) ON CONFLICT (sid) DO NOTHING';
+    this.#db.query({ name: stored ? 'session-update' : 'session-insert', text, values }).then(() => {
+      // Not enumerable: it stays out of express-session's change hash, so it causes no extra save.
+      if (!stored) Object.defineProperty(data, 'stored', { value: true, enumerable: false, writable: true, configurable: true });
+      callback?.();
+    }, callback ?? (() => undefined));
   }
 }
 
@@ -121,6 +140,28 @@ export const refreshSessionExpiry: RequestHandler = (req, _res, next) => {
   }
   next();
 };
+
+/**
+ * A session's name on the event bus: its id is a bearer secret, so events carry a hash of it.
+ * base64url of SHA-256, 43 characters.
+ */
+export function sessionKey(sid: string): string {
+  return createHash('sha256').update(sid).digest('base64url');
+}
+
+/**
+ * Which of these session ids are still signed in: the row exists and has not expired, its account
+ * is active, and it logged in after the account's last revocation (the rule of validAccount).
+ */
+export async function signedInSessions(db: Pool, sids: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ sid: string }>(
+    `SELECT s.sid FROM session s JOIN users u ON u.id = (s.sess ->> 'userId')::int
+      WHERE s.sid = ANY($1) AND s.expire >= now() AND u.is_active
+        AND (s.sess ->> 'loginAt')::float8 >= extract(epoch FROM u.sessions_valid_after) * 1000`,
+    [sids],
+  );
+  return new Set(rows.map((r) => r.sid));
+}
 
 /** Regenerates the session id and promisifies the callback API. */
 export function regenerateSession(req: Express.Request): Promise<void> {

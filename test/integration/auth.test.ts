@@ -1,3 +1,4 @@
+import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -304,6 +305,51 @@ describe.each(databaseKinds)('accounts on the %s database', (kind) => {
       expect((await elsewhere.get('/account')).status).toBe(303);
       expect((await submitForm(agent(), '/login', '/login', { username, password })).status).toBe(401);
       expect((await submitForm(agent(), '/login', '/login', { username, password: newPassword })).status).toBe(303);
+    });
+  });
+
+  describe('one password rule at every check', () => {
+    // 60 ASCII letters and 6 two-byte letters: 66 characters, exactly 72 bytes.
+    const exactly72 = `${'Ab1'.repeat(20)}éèêëàâ`;
+    const pasted = `${exactly72}!`;
+
+    it('a password of exactly 72 bytes does not match with one more character, at login, change and delete', async () => {
+      expect(Buffer.byteLength(exactly72)).toBe(72);
+      const a = agent();
+      const { username } = await registerUser(a, uniqueName('Long'), exactly72);
+      expect((await submitForm(agent(), '/login', '/login', { username, password: pasted })).status).toBe(401);
+      const change = await submitForm(a, '/account', '/account/password', { currentPassword: pasted, newPassword: 'another long passphrase', confirm: 'another long passphrase' });
+      expect(change.status).toBe(422);
+      expect(change.text).toContain('Your current password is not correct.');
+      const remove = await submitForm(a, '/account', '/account/delete', { password: pasted });
+      expect(remove.status).toBe(422);
+      expect(await userCount(username)).toBe(1);
+      expect((await submitForm(agent(), '/login', '/login', { username, password: exactly72 })).status).toBe(303);
+    });
+
+    const composed = 'Crème-Brûlée-du-Château'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+
+    it('the same password typed composed (NFC) or decomposed (NFD) is one password', async () => {
+      const { username } = await registerUser(agent(), uniqueName('Uni'), composed);
+      expect((await submitForm(agent(), '/login', '/login', { username, password: decomposed })).status).toBe(303);
+      const other = await registerUser(agent(), uniqueName('Uni'), decomposed);
+      expect((await submitForm(agent(), '/login', '/login', { username: other.username, password: composed })).status).toBe(303);
+    });
+
+    it('an account whose hash was made from decomposed input keeps working, and its hash is renewed', async () => {
+      const username = uniqueName('Old');
+      const legacy = await bcrypt.hash(decomposed, 4);
+      await t.db.pool.query('INSERT INTO users (username, password_hash) VALUES ($1, $2)', [username, legacy]);
+      expect((await submitForm(agent(), '/login', '/login', { username, password: decomposed })).status).toBe(303);
+      const { rows } = await t.db.pool.query('SELECT password_hash FROM users WHERE username = $1', [username]);
+      expect(rows[0].password_hash).not.toBe(legacy);
+      expect((await submitForm(agent(), '/login', '/login', { username, password: composed })).status).toBe(303);
+    });
+
+    it('spaces around the username at login are not part of it', async () => {
+      const { username, password } = await registerUser(agent());
+      expect((await submitForm(agent(), '/login', '/login', { username: `  ${username} `, password })).status).toBe(303);
     });
   });
 

@@ -8,8 +8,10 @@ import {
   passwordProblem,
   PASSWORD_MAX_BYTES,
   USERNAME_PATTERN,
+  normalizePassword,
   verifyPassword,
 } from '../../src/auth/passwords.js';
+import bcrypt from 'bcrypt';
 
 const TOO_LONG = 'Password must be at most 72 bytes';
 
@@ -108,8 +110,45 @@ describe('hashing', () => {
   it('hashes with the given cost and verifies only the right password', async () => {
     const hash = await hashPassword('correct horse battery', 4);
     expect(hash).toMatch(/^\$2b\$04\$/);
-    expect(await verifyPassword('correct horse battery', hash)).toBe(true);
-    expect(await verifyPassword('correct horse batterY', hash)).toBe(false);
+    expect(await verifyPassword('correct horse battery', hash)).toBe('match');
+    expect(await verifyPassword('correct horse batterY', hash)).toBe('no-match');
+  });
+
+  it('refuses at every check what could not have been set: more than 72 bytes never matches', async () => {
+    const exactly72 = 'a'.repeat(60) + 'correct hors';
+    expect(Buffer.byteLength(exactly72)).toBe(72);
+    expect(passwordProblem(exactly72, 'someone')).toBeNull();
+    const hash = await hashPassword(exactly72, 4);
+    expect(await verifyPassword(exactly72, hash)).toBe('match');
+    // bcrypt alone would say yes: it reads only the first 72 bytes.
+    expect(await bcrypt.compare(`${exactly72}X`, hash)).toBe(true);
+    expect(await verifyPassword(`${exactly72}X`, hash)).toBe('no-match');
+    expect(await verifyPassword(`${exactly72}é`, hash)).toBe('no-match');
+  });
+
+  it('treats composed and decomposed Unicode as one password, and non-ASCII spaces as spaces (RFC 8265)', async () => {
+    const composed = 'Crème-Brûlée-à-la-française'.normalize('NFC');
+    const decomposed = composed.normalize('NFD');
+    expect(decomposed).not.toBe(composed);
+    expect(normalizePassword(decomposed)).toBe(composed);
+    expect(normalizePassword('two\u00a0words\u3000here')).toBe('two words here');
+    const hash = await hashPassword(composed, 4);
+    expect(await verifyPassword(decomposed, hash)).toBe('match');
+    expect(await verifyPassword(composed, await hashPassword(decomposed, 4))).toBe('match');
+  });
+
+  it('counts the length rules on the normalised text', () => {
+    // 36 × "é" decomposed is 108 bytes as typed, 72 once composed: it fits.
+    const accents = 'e\u0301'.repeat(36);
+    expect(Buffer.byteLength(accents)).toBe(108);
+    expect(passwordProblem(accents, 'someone')).toBeNull();
+  });
+
+  it('keeps hashes made from the password as typed (before normalising) working, and says to rehash', async () => {
+    const typed = 'Crème-Brûlée-à-la-française'.normalize('NFD');
+    const oldHash = await bcrypt.hash(typed, 4);
+    expect(await verifyPassword(typed, oldHash)).toBe('legacy-match');
+    expect(await verifyPassword('Crème-Brûlée-à-la-françaisE', oldHash)).toBe('no-match');
   });
 
   it('keeps one dummy hash per cost, for unknown users', async () => {
