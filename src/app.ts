@@ -20,7 +20,7 @@ import { lobbyRoutes } from './lobby/routes.js';
 import { adminRoutes, requireAdmin } from './admin/routes.js';
 import { userRoutes } from './users/routes.js';
 import { assetUrls, staticCacheControl } from './web/assets.js';
-import { csrfProtection, csrfTokenLocal, sameOriginPosts } from './web/csrf.js';
+import { csrfProtection, csrfTokenLocal, sameOriginPosts, staleForms } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
 import { refuseNulCharacters } from './web/input.js';
 import { viewLocals } from './web/locals.js';
@@ -154,6 +154,7 @@ export function buildApp({
   app.post('/games/:id/rematch', requireUser, games.rematch);
 
   app.use(notFound);
+  app.use(staleForms);
   app.use(errorHandler);
 
   return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps };

@@ -23,8 +23,13 @@ export interface AuthLimitRules {
   loginFailuresPerUsername: LimitRule;
   /** Failed logins from one browser that holds a device cookie for the account. */
   loginFailuresPerDevice: LimitRule;
-  /** Every registration attempt (including "Create account" on the login form) from one address. */
+  /**
+   * Accounts made from one address (the register page and the login form's "Create account").
+   * Counted before the password is hashed; a refused attempt gives its point back.
+   */
   registerPerIp: LimitRule;
+  /** Refused registrations (a taken or invalid name, a weak password) from one address: looser. */
+  registerRefusedPerIp: LimitRule;
   /** Registration attempts for one name. */
   registerPerUsername: LimitRule;
 }
@@ -35,6 +40,8 @@ export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
   loginFailuresPerDevice: { points: 10, seconds: 15 * 60 },
   // A class of 30 behind one address can sign up in one lesson.
   registerPerIp: { points: 30, seconds: 60 * 60 },
+  // The same class, typing names that are taken or passwords that are too short.
+  registerRefusedPerIp: { points: 100, seconds: 60 * 60 },
   registerPerUsername: { points: 5, seconds: 60 * 60 },
 };
 
@@ -57,6 +64,8 @@ export interface AuthLimiter {
   loginFailed(attempt: LoginAttempt): Promise<void>;
   loginSucceeded(attempt: LoginAttempt): Promise<void>;
   checkRegister(ip: string, username: string): Promise<RetryAfter>;
+  /** A registration was refused: it counts as a refused attempt, not as an account made. */
+  registerRefused(ip: string): Promise<void>;
 }
 
 /** Keys are bounded and case-insensitive, so "Alice" and "alice" share one counter. */
@@ -82,6 +91,7 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
   const loginUser = limiter('login_user', rules.loginFailuresPerUsername);
   const loginDevice = limiter('login_device', rules.loginFailuresPerDevice);
   const registerIp = limiter('register_ip', rules.registerPerIp);
+  const registerRefusedIp = limiter('register_refused_ip', rules.registerRefusedPerIp);
   const registerUser = limiter('register_user', rules.registerPerUsername);
 
   const failureCounter = ({ username, device }: LoginAttempt) =>
@@ -123,7 +133,13 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
       ]);
     },
     async checkRegister(ip, username) {
+      const refused = await registerRefusedIp.get(ip);
+      if (refused && refused.consumedPoints >= rules.registerRefusedPerIp.points) return retryAfterSeconds(refused);
       return (await consume(registerIp, ip)) ?? (await consume(registerUser, usernameKey(username)));
+    },
+    async registerRefused(ip) {
+      await registerIp.reward(ip, 1);
+      await consume(registerRefusedIp, ip);
     },
   };
 }

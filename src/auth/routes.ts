@@ -16,9 +16,10 @@ export interface AuthRouteDeps extends AuthDeps {
   secureCookies: boolean;
 }
 
+/** The username as the rate limits count it: spaces around it are not part of it (see logIn). */
 function usernameOf(body: unknown): string {
   const value: unknown = (body as { username?: unknown } | undefined)?.username;
-  return typeof value === 'string' ? value : '';
+  return typeof value === 'string' ? value.trim() : '';
 }
 
 /** "30 seconds", "1 minute", "15 minutes": rounded up, so that trying again then works. */
@@ -83,6 +84,7 @@ export function authRoutes(deps: AuthRouteDeps) {
 
     const outcome = await register(deps, req.body, { requireConfirm: !fromLoginForm });
     if (!outcome.ok) {
+      await limiter.registerRefused(req.ip ?? '');
       const page = fromLoginForm ? 'login' : 'register';
       const title = fromLoginForm ? 'Log in' : 'Create an account';
       return res.status(422).render(page, { title, errors: outcome.errors, username, next });

@@ -3,9 +3,11 @@
  * the token as the `_csrf` form field (or the `x-csrf-token` header for scripts). Templates ask for
  * the token only when they draw a form, so pages without forms create no session for visitors.
  */
-import type { RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { csrfSync } from 'csrf-sync';
 import { HttpError } from './errors.js';
+import { safeNextPath, setFlash } from './locals.js';
+import { saveSession } from './session.js';
 
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req) => {
@@ -46,4 +48,54 @@ export function sameOriginPosts(publicOrigin: string | undefined): RequestHandle
 export const csrfTokenLocal: RequestHandler = (req, res, next) => {
   res.locals.csrfToken = () => generateToken(req);
   next();
+};
+
+/** The same-site page a form was posted from (its Referer), else the home page. */
+function formPage(req: Request): string {
+  const referer = req.get('referer');
+  if (!referer) return '/';
+  try {
+    const url = new URL(referer);
+    return url.host === req.get('host') ? safeNextPath(url.pathname + url.search) : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * A form whose token no longer matches because the session changed under it (a second tab, a
+ * logout elsewhere, an expired session) leads somewhere useful instead of a bare 403, and still
+ * changes nothing:
+ * - a stale login or register form from someone now signed in goes where they were going;
+ * - any other stale form from someone signed in goes back to its page, saying nothing was done;
+ * - a stale form after the session ended goes to the login page, with `next` back to its page.
+ * A request with no token at all (a script, a forged post from a site that sent no Origin) and
+ * scripts asking for JSON keep the 403. Forged cross-site form posts never get here: browsers send
+ * their Origin, which sameOriginPosts refuses first.
+ */
+export const staleForms: ErrorRequestHandler = async (err: { code?: unknown }, req, res, next) => {
+  const staleToken = err?.code === 'EBADCSRFTOKEN' && typeof req.body?._csrf === 'string';
+  if (!staleToken || req.accepts(['html', 'json']) === 'json') return next(err);
+  const signInForm = req.path === '/login' || req.path === '/register';
+  let target: string;
+  if (req.user && signInForm) {
+    target = safeNextPath(req.body?.next);
+    setFlash(req, 'status', `You are already signed in as ${req.user.username}.`);
+  } else if (req.user) {
+    target = formPage(req);
+    setFlash(req, 'alert', 'That form had expired, so nothing was done. Please try again.');
+  } else if (signInForm) {
+    const back = safeNextPath(req.body?.next);
+    target = back === '/' ? req.path : `${req.path}?next=${encodeURIComponent(back)}`;
+    setFlash(req, 'alert', 'That page had expired, so nothing was done. Please try again.');
+  } else {
+    target = `/login?next=${encodeURIComponent(formPage(req))}`;
+    setFlash(req, 'alert', 'Your session has ended, so nothing was done. Log in to continue.');
+  }
+  try {
+    await saveSession(req);
+  } catch (saveErr) {
+    return next(saveErr);
+  }
+  res.redirect(303, target);
 };

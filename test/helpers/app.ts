@@ -38,6 +38,7 @@ const GENEROUS: AuthLimitRules = {
   loginFailuresPerUsername: { points: 10_000, seconds: 60 },
   loginFailuresPerDevice: { points: 10_000, seconds: 60 },
   registerPerIp: { points: 10_000, seconds: 60 },
+  registerRefusedPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
 };
 

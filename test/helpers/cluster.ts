@@ -25,6 +25,7 @@ const GENEROUS: AuthLimitRules = {
   loginFailuresPerUsername: { points: 100_000, seconds: 60 },
   loginFailuresPerDevice: { points: 100_000, seconds: 60 },
   registerPerIp: { points: 100_000, seconds: 60 },
+  registerRefusedPerIp: { points: 100_000, seconds: 60 },
   registerPerUsername: { points: 100_000, seconds: 60 },
 };
 

@@ -221,17 +221,64 @@ describe.each(databaseKinds)('accounts on the %s database', (kind) => {
   });
 
   describe('CSRF', () => {
-    it('refuses a POST without a token or with a wrong one, and changes nothing', async () => {
+    it('refuses a POST without a token (403), sends one with a wrong token back to the form, and changes nothing', async () => {
       const a = agent();
       await a.get('/register'); // a session with a real token exists
-      for (const token of [undefined, 'not-the-token']) {
-        const username = uniqueName('csrf');
-        const fields = { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD, ...(token ? { _csrf: token } : {}) };
-        const res = await a.post('/register').type('form').send(fields);
-        expect(res.status).toBe(403);
-        expect(res.text).toContain('This form has expired');
-        expect(await userCount(username)).toBe(0);
-      }
+      const username = uniqueName('csrf');
+      const fields = { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD };
+      const missing = await a.post('/register').type('form').send(fields);
+      expect(missing.status).toBe(403);
+      expect(missing.text).toContain('This form has expired');
+      const wrong = await a.post('/register').type('form').send({ ...fields, _csrf: 'not-the-token' });
+      expect(wrong.status).toBe(303);
+      expect(wrong.headers.location).toBe('/register');
+      expect((await a.get('/register')).text).toContain('That page had expired, so nothing was done. Please try again.');
+      expect(await userCount(username)).toBe(0);
+    });
+
+    it('a second tab\'s login form, submitted after logging in from the first, goes where it was going', async () => {
+      const a = agent();
+      const { username, password } = await registerUser(agent());
+      const first = await a.get('/login?next=%2Fleaderboard');
+      const second = await a.get('/login?next=%2Fleaderboard');
+      expect((await a.post('/login').type('form').send({ _csrf: csrfTokenIn(first.text), username, password, next: '/leaderboard' })).status).toBe(303);
+      const stale = await a.post('/login').type('form').send({ _csrf: csrfTokenIn(second.text), username, password, next: '/leaderboard' });
+      expect(stale.status).toBe(303);
+      expect(stale.headers.location).toBe('/leaderboard');
+      expect((await a.get('/leaderboard')).text).toContain(`You are already signed in as ${username}.`);
+      // The same for the register page.
+      const register = await a.post('/register').type('form').send({ _csrf: csrfTokenIn(second.text), username: uniqueName('late'), password, confirm: password });
+      expect(register.status).toBe(303);
+      expect(register.headers.location).toBe('/');
+    });
+
+    it('a form opened before the session ended leads to the login page and back, changing nothing', async () => {
+      const a = agent();
+      await registerUser(a);
+      const lobby = await a.get('/');
+      const token = csrfTokenIn(lobby.text);
+      // Logged out in another tab.
+      expect((await a.post('/logout').type('form').send({ _csrf: token })).status).toBe(303);
+      const games = Number((await t.db.pool.query('SELECT count(*) FROM games')).rows[0].count);
+      const stale = await a.post('/games').set('Referer', 'http://127.0.0.1/leaderboard').set('Host', '127.0.0.1').type('form').send({ _csrf: token, mode: 'ai' });
+      expect(stale.status).toBe(303);
+      expect(stale.headers.location).toBe('/login?next=%2Fleaderboard');
+      expect((await a.get('/login')).text).toContain('Your session has ended, so nothing was done. Log in to continue.');
+      expect(Number((await t.db.pool.query('SELECT count(*) FROM games')).rows[0].count)).toBe(games);
+    });
+
+    it('a form opened before logging in again goes back to its page, changing nothing', async () => {
+      const a = agent();
+      const { username, password } = await registerUser(a);
+      const token = csrfTokenIn((await a.get('/')).text);
+      // A new login (another tab's form) gives this browser a new session, and a new token.
+      expect((await a.post('/login').type('form').send({ _csrf: token, username, password })).status).toBe(303);
+      const games = Number((await t.db.pool.query('SELECT count(*) FROM games')).rows[0].count);
+      const stale = await a.post('/games').type('form').send({ _csrf: token, mode: 'ai' });
+      expect(stale.status).toBe(303);
+      expect(stale.headers.location).toBe('/');
+      expect((await a.get('/')).text).toContain('That form had expired, so nothing was done. Please try again.');
+      expect(Number((await t.db.pool.query('SELECT count(*) FROM games')).rows[0].count)).toBe(games);
     });
 
     it('refuses a POST whose Origin is another site, even with a valid token', async () => {

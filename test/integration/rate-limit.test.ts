@@ -20,6 +20,7 @@ const OPEN: AuthLimitRules = {
   loginFailuresPerUsername: { points: 10_000, seconds: 60 },
   loginFailuresPerDevice: { points: 10_000, seconds: 60 },
   registerPerIp: { points: 10_000, seconds: 60 },
+  registerRefusedPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
 };
 
@@ -223,15 +224,18 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
       app = appWith({ registerPerIp: WINDOW });
     });
 
-    it('blocks registrations from one address after n, from both forms, and creates nothing', async ({ expect }) => {
+    it('blocks registrations from one address after n accounts made, from both forms; refused ones do not count', async ({ expect }) => {
       const address = newAddress();
       await registerUser(browserAt(app, address));
-      // A refused registration counts too.
-      const refused = await submitForm(browserAt(app, address), '/register', '/register', { username: 'ab', password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
-      expect(refused.status).toBe(422);
+      // A class with typos: refused registrations are not accounts made.
+      for (const username of ['ab', 'a b c']) {
+        const refused = await submitForm(browserAt(app, address), '/register', '/register', { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+        expect(refused.status).toBe(422);
+      }
       // The login form's Create account button counts against the same limit.
       const quick = await submitForm(browserAt(app, address), '/login', '/register', { from: 'login', username: uniqueName('quick'), password: GOOD_PASSWORD });
       expect(quick.status).toBe(303);
+      await registerUser(browserAt(app, address));
 
       const username = uniqueName('late');
       const fields = { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD };
@@ -242,6 +246,26 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
       await waitOut(retryAfter);
       await registerUser(browserAt(app, address), username);
       expect(await userCount(username)).toBe(1);
+    });
+  });
+
+  describe.concurrent('refused registrations per address', () => {
+    let app: Express;
+    beforeAll(() => {
+      app = appWith({ registerRefusedPerIp: WINDOW });
+    });
+
+    it('blocks an address after n refused registrations, even a valid one then', async ({ expect }) => {
+      const address = newAddress();
+      for (let i = 0; i < WINDOW.points; i++) {
+        const refused = await submitForm(browserAt(app, address), '/register', '/register', { username: 'x', password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+        expect(refused.status).toBe(422);
+      }
+      const username = uniqueName('after');
+      expectBlocked(expect, await submitForm(browserAt(app, address), '/register', '/register', { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD }));
+      expect(await userCount(username)).toBe(0);
+      // Another address is not affected.
+      await registerUser(browserAt(app, newAddress()));
     });
   });
 
