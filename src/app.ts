@@ -13,6 +13,8 @@ import { createAuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitRules } from './a
 import { deviceCookies } from './auth/device.js';
 import { authRoutes } from './auth/routes.js';
 import type { EventBus } from './db/events.js';
+import { createMailer, type Mailer } from './mail/mailer.js';
+import { recoveryRoutes } from './recovery/routes.js';
 import type { Random } from './game/ai.js';
 import { gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
@@ -40,6 +42,8 @@ export interface AppDeps {
   bus: EventBus;
   /** Tests shorten the windows; everyone else gets the defaults. */
   authLimits?: AuthLimitRules;
+  /** Outgoing mail; by default made from the configuration (SMTP_URL, MAIL_FROM). */
+  mailer?: Mailer;
   /** Tests move time forward and fix the computer's choices. */
   clock?: () => number;
   random?: Random;
@@ -50,6 +54,7 @@ export function buildApp({
   pool,
   logger,
   bus,
+  mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, env: config.env, logger }),
   authLimits = DEFAULT_AUTH_LIMITS,
   clock = Date.now,
   random = Math.random,
@@ -62,13 +67,16 @@ export function buildApp({
   if (config.env === 'production') app.enable('view cache');
 
   const session = createSession({ pool, secret: config.sessionSecret, secureCookies: config.secureCookies });
+  const limiter = createAuthLimiter(pool, authLimits);
+  const recovery = recoveryRoutes({ db: pool, bcryptCost: config.bcryptCost, mailer, limiter, bus, publicOrigin: config.publicOrigin, env: config.env });
   const auth = authRoutes({
     db: pool,
     bcryptCost: config.bcryptCost,
     secureCookies: config.secureCookies,
-    limiter: createAuthLimiter(pool, authLimits),
+    limiter,
     devices: deviceCookies({ secret: config.sessionSecret, secureCookies: config.secureCookies }),
     bus,
+    confirmAddress: recovery.confirmAddress,
   });
   const gameDeps = { db: pool, bus, clock, random };
   const games = gameRoutes({ ...gameDeps, publicOrigin: config.publicOrigin });
@@ -99,6 +107,8 @@ export function buildApp({
   app.locals.asset = assetUrls(root('public'), { cache: config.env === 'production' });
   // Social previews need absolute image URLs; known when the public origin is configured.
   app.locals.origin = config.publicOrigin ?? '';
+  // The login page links to "Forgot your password?" only where reset mails can be sent.
+  app.locals.canRecover = recovery.enabled;
 
   app.use(
     pinoHttp({
@@ -136,10 +146,18 @@ export function buildApp({
   app.post('/register', auth.postRegister);
   app.get('/logout', auth.showLogout);
   app.post('/logout', auth.postLogout);
+  app.get('/forgot', recovery.requireEnabled, recovery.showForgot);
+  app.post('/forgot', recovery.requireEnabled, recovery.postForgot);
+  app.get('/reset/:token', recovery.requireEnabled, recovery.openResetLink);
+  app.get('/reset', recovery.requireEnabled, recovery.showReset);
+  app.post('/reset', recovery.requireEnabled, recovery.postReset);
+  app.use('/account', recovery.accountLocals);
   app.get('/account', requireUser, auth.showAccount);
   app.post('/account/password', requireUser, auth.postPassword);
   app.post('/account/sessions', requireUser, auth.postOtherSessions);
   app.post('/account/delete', requireUser, auth.postDelete);
+  app.post('/account/email', requireUser, recovery.postEmail);
+  app.get('/account/email/confirm/:token', recovery.openConfirmLink);
   app.get('/users/:username', users.showProfile);
   app.get('/leaderboard', users.showLeaderboard);
   app.get('/admin/users', requireAdmin, admin.listUsers);
@@ -157,5 +175,5 @@ export function buildApp({
   app.use(staleForms);
   app.use(errorHandler);
 
-  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps };
+  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps, mailer };
 }

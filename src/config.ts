@@ -52,6 +52,11 @@ const envSchema = z.object({
     .default('false'),
   BCRYPT_COST: wholeNumber(4, 15).default(12),
   LOG_LEVEL: z.enum(logLevels, { error: `must be one of ${logLevels.join(', ')}` }).default('info'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^/]+/, 'must be an SMTP URL such as smtp://user:pass@host:587 or smtps://host:465')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(200).default('Tic-Tac-Toe Online <no-reply@localhost>'),
 })
   // Checked with the rest, so that every problem is listed in one go.
   .refine((env) => env.NODE_ENV !== 'production' || env.SESSION_SECRET !== undefined, {
@@ -76,6 +81,10 @@ export interface Config {
   trustProxy: boolean | number | string;
   bcryptCost: number;
   logLevel: (typeof logLevels)[number];
+  /** Where mail goes (nodemailer); absent: mail is written to the log, or off in production. */
+  smtpUrl: string | undefined;
+  /** The From of every mail. */
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +158,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bcryptCost: env.BCRYPT_COST,
     logLevel: env.LOG_LEVEL,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
   };
 }
 

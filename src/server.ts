@@ -30,7 +30,12 @@ async function main() {
     throw err;
   }
 
-  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool: db.pool, logger, bus });
+  const { app, sessionStore, sessionMiddleware, gameDeps, mailer } = buildApp({ config, pool: db.pool, logger, bus });
+  if (!app.locals.canRecover) {
+    logger.warn('"Forgot your password?" is off: in production it needs SMTP_URL (where mail goes) and PUBLIC_ORIGIN (where its links point)');
+  } else if (!config.smtpUrl) {
+    logger.info('no SMTP_URL: mails (password reset, address confirmation) are written to this log instead of sent');
+  }
   const server = createServer(app);
   // nginx.conf closes its idle upstream connections after 4 s, before this, so it never reuses one
   // the app is closing (Node's default, stated here because the two must stay in that order).
@@ -69,6 +74,8 @@ async function main() {
     await live.close();
     await closed;
     sessionStore.close();
+    await mailer.idle();
+    mailer.close();
     await bus.close();
     await db.close();
     logger.info('stopped');

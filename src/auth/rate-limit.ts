@@ -32,6 +32,12 @@ export interface AuthLimitRules {
   registerRefusedPerIp: LimitRule;
   /** Registration attempts for one name. */
   registerPerUsername: LimitRule;
+  /** "Forgot your password?" requests from one address. */
+  resetPerIp: LimitRule;
+  /** Reset mails to one account: beyond this, requests get the same answer and no mail. */
+  resetPerAccount: LimitRule;
+  /** Confirmation mails for a new address, per account. */
+  emailPerAccount: LimitRule;
 }
 
 export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
@@ -43,6 +49,9 @@ export const DEFAULT_AUTH_LIMITS: AuthLimitRules = {
   // The same class, typing names that are taken or passwords that are too short.
   registerRefusedPerIp: { points: 100, seconds: 60 * 60 },
   registerPerUsername: { points: 5, seconds: 60 * 60 },
+  resetPerIp: { points: 10, seconds: 15 * 60 },
+  resetPerAccount: { points: 3, seconds: 60 * 60 },
+  emailPerAccount: { points: 5, seconds: 60 * 60 },
 };
 
 /** Seconds until the client may try again, or null when the attempt is allowed. */
@@ -66,6 +75,12 @@ export interface AuthLimiter {
   checkRegister(ip: string, username: string): Promise<RetryAfter>;
   /** A registration was refused: it counts as a refused attempt, not as an account made. */
   registerRefused(ip: string): Promise<void>;
+  /** Counts a reset request from an address; says whether it is blocked. */
+  checkReset(ip: string): Promise<RetryAfter>;
+  /** Counts a reset mail to an account; false when it has had its share (send nothing). */
+  resetMailAllowed(userId: number): Promise<boolean>;
+  /** Counts a confirmation mail for an account's new address; says whether it is blocked. */
+  checkEmailChange(userId: number): Promise<RetryAfter>;
 }
 
 /** Keys are bounded and case-insensitive, so "Alice" and "alice" share one counter. */
@@ -93,6 +108,9 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
   const registerIp = limiter('register_ip', rules.registerPerIp);
   const registerRefusedIp = limiter('register_refused_ip', rules.registerRefusedPerIp);
   const registerUser = limiter('register_user', rules.registerPerUsername);
+  const resetIp = limiter('reset_ip', rules.resetPerIp);
+  const resetAccount = limiter('reset_account', rules.resetPerAccount);
+  const emailAccount = limiter('email_account', rules.emailPerAccount);
 
   const failureCounter = ({ username, device }: LoginAttempt) =>
     device
@@ -141,5 +159,8 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
       await registerIp.reward(ip, 1);
       await consume(registerRefusedIp, ip);
     },
+    checkReset: (ip) => consume(resetIp, ip),
+    resetMailAllowed: async (userId) => (await consume(resetAccount, String(userId))) === null,
+    checkEmailChange: (userId) => consume(emailAccount, String(userId)),
   };
 }

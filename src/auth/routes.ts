@@ -14,6 +14,8 @@ export interface AuthRouteDeps extends AuthDeps {
   devices: DeviceCookies;
   bus: EventBus;
   secureCookies: boolean;
+  /** Sends the link that confirms an address given at registration. */
+  confirmAddress(req: Request, user: { id: number; username: string }, email: string): Promise<void>;
 }
 
 /** The username as the rate limits count it: spaces around it are not part of it (see logIn). */
@@ -35,7 +37,7 @@ function tooManyAttempts(res: Response, retryAfterSeconds: number) {
 }
 
 /** A new session id at every login (no fixation), holding the user and the login time. */
-async function startSession(req: Request, { user, loginAt }: LoggedIn) {
+export async function startSession(req: Request, { user, loginAt }: Pick<LoggedIn, 'user' | 'loginAt'>) {
   await regenerateSession(req);
   req.session.userId = user.id;
   req.session.loginAt = loginAt;
@@ -91,7 +93,9 @@ export function authRoutes(deps: AuthRouteDeps) {
     }
     devices.issue(res, outcome.user.username);
     await startSession(req, outcome);
-    setFlash(req, 'status', `Welcome, ${outcome.user.username}! Your account is ready.`);
+    if (outcome.email) await deps.confirmAddress(req, outcome.user, outcome.email);
+    const mailed = outcome.email ? ` We have sent a link to ${outcome.email} to confirm it.` : '';
+    setFlash(req, 'status', `Welcome, ${outcome.user.username}! Your account is ready.${mailed}`);
     await saveSession(req);
     res.redirect(303, next);
   };

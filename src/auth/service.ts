@@ -22,6 +22,11 @@ export interface LoggedIn {
   loginAt: number;
 }
 
+export interface Registered extends LoggedIn {
+  /** The address given at registration, to confirm. */
+  email: string | undefined;
+}
+
 const USERNAME_LENGTH = 'Username must be 3 to 20 characters.';
 
 const usernameField = z
@@ -34,10 +39,20 @@ const usernameField = z
 
 const passwordField = (missing: string) => z.string({ error: missing }).min(1, missing);
 
+/** An email address as people type it: trimmed, at most 254 characters (RFC 5321's path limit). */
+export const emailField = z
+  .string({ error: 'Enter an email address.' })
+  .trim()
+  .min(1, 'Enter an email address.')
+  .max(254, 'That email address is too long.')
+  .pipe(z.email({ error: 'Enter an email address such as name@example.com.' }));
+
 const registerForm = z.object({
   username: usernameField,
   password: passwordField('Enter a password.'),
   confirm: z.string().optional(),
+  /** Optional on the register page; the login form's Create account has no such field. */
+  email: z.union([z.string().trim().length(0).transform(() => undefined), emailField]).optional(),
 });
 
 // Spaces around a username are never part of it (names cannot hold spaces): a pasted "alice " is alice.
@@ -50,10 +65,10 @@ const changePasswordForm = z.object({
 });
 
 /** The confirmation matches when both are the same password once normalised (NFC and NFD alike). */
-const samePassword = (confirm: string | undefined, password: string) => confirm !== undefined && normalizePassword(confirm) === normalizePassword(password);
+export const samePassword = (confirm: string | undefined, password: string) => confirm !== undefined && normalizePassword(confirm) === normalizePassword(password);
 
 /** The first message for each field, in the order the checks ran. */
-function firstErrors(error: z.ZodError): FieldErrors {
+export function firstErrors(error: z.ZodError): FieldErrors {
   const errors: FieldErrors = {};
   for (const issue of error.issues) {
     const field = String(issue.path[0] ?? 'form');
@@ -77,10 +92,10 @@ export async function register(
   deps: AuthDeps,
   body: unknown,
   options: { requireConfirm: boolean },
-): Promise<Outcome<LoggedIn>> {
+): Promise<Outcome<Registered>> {
   const parsed = registerForm.safeParse(body);
   if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) };
-  const { username, password, confirm } = parsed.data;
+  const { username, password, confirm, email } = parsed.data;
 
   const problem = passwordProblem(password, username);
   if (problem) return { ok: false, errors: { password: problem } };
@@ -91,7 +106,7 @@ export async function register(
   const id = await insertAccount(deps.db, username, await hashPassword(password, deps.bcryptCost));
   if (id === undefined) return { ok: false, errors: { username: 'That username is taken. Choose another.' } };
   const loginAt = await recordLogin(deps.db, id);
-  return { ok: true, user: { id, username }, loginAt };
+  return { ok: true, user: { id, username }, loginAt, email };
 }
 
 export const INVALID_LOGIN = 'Invalid username or password';

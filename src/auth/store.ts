@@ -52,8 +52,10 @@ export async function recordLogin(db: Pool, id: number): Promise<number> {
 
 /** Sets a new password and voids every session that logged in before now; returns that moment. */
 export async function updatePassword(db: Pool, id: number, passwordHash: string): Promise<number> {
+  // Reset links sent for the old password die with it.
   const { rows } = await db.query<{ at: number }>(
-    `UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now())
+    `WITH links AS (DELETE FROM email_tokens WHERE user_id = $1 AND purpose = 'reset_password')
+     UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now())
       WHERE id = $1
      RETURNING (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at`,
     [id, passwordHash],
@@ -78,14 +80,17 @@ export async function voidSessions(db: Pool, id: number): Promise<number> {
 
 /**
  * Deletes an account but keeps its row, so every game keeps both players ("deleted user"): the
- * name is freed, the password can never match, every session ends, waiting games are called off.
+ * name and address are freed, the password can never match, every session ends, every emailed
+ * link dies, waiting games are called off.
  */
 export async function deleteAccount(db: Pool, id: number): Promise<void> {
   await db.query(
     `WITH gone AS (
        UPDATE users SET deleted_at = now(), is_active = false, is_admin = false, password_hash = '!',
-              username = 'deleted-' || id, sessions_valid_after = date_trunc('milliseconds', now())
-        WHERE id = $1 RETURNING id)
+              username = 'deleted-' || id, email = NULL, email_confirmed_at = NULL,
+              sessions_valid_after = date_trunc('milliseconds', now())
+        WHERE id = $1 RETURNING id),
+     links AS (DELETE FROM email_tokens WHERE user_id IN (SELECT id FROM gone))
      UPDATE games SET status = 'aborted', reason = 'cancelled', version = version + 1, updated_at = now(), finished_at = now()
       WHERE status = 'waiting' AND created_by IN (SELECT id FROM gone)`,
     [id],

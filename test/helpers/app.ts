@@ -40,6 +40,9 @@ const GENEROUS: AuthLimitRules = {
   registerPerIp: { points: 10_000, seconds: 60 },
   registerRefusedPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
+  resetPerIp: { points: 10_000, seconds: 60 },
+  resetPerAccount: { points: 10_000, seconds: 60 },
+  emailPerAccount: { points: 10_000, seconds: 60 },
 };
 
 export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {

@@ -27,6 +27,9 @@ const GENEROUS: AuthLimitRules = {
   registerPerIp: { points: 100_000, seconds: 60 },
   registerRefusedPerIp: { points: 100_000, seconds: 60 },
   registerPerUsername: { points: 100_000, seconds: 60 },
+  resetPerIp: { points: 100_000, seconds: 60 },
+  resetPerAccount: { points: 100_000, seconds: 60 },
+  emailPerAccount: { points: 100_000, seconds: 60 },
 };
 
 export interface Instance {

@@ -22,6 +22,9 @@ const OPEN: AuthLimitRules = {
   registerPerIp: { points: 10_000, seconds: 60 },
   registerRefusedPerIp: { points: 10_000, seconds: 60 },
   registerPerUsername: { points: 10_000, seconds: 60 },
+  resetPerIp: { points: 10_000, seconds: 60 },
+  resetPerAccount: { points: 10_000, seconds: 60 },
+  emailPerAccount: { points: 10_000, seconds: 60 },
 };
 
 // Long enough that n attempts fit in one window even on a loaded CI machine.

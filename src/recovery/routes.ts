@@ -1,0 +1,124 @@
+/** Pages for "Forgot your password?", the reset link, and the account's email address. */
+import type { Request, RequestHandler, Response } from 'express';
+import { startSession } from '../auth/routes.js';
+import type { EventBus } from '../db/events.js';
+import { HttpError, renderError } from '../web/errors.js';
+import { setFlash } from '../web/locals.js';
+import { saveSession } from '../web/session.js';
+import { emailOf } from './store.js';
+import { confirmEmail, INVALID_LINK, parseEmailForm, parseForgotForm, requestEmailChange, resetTarget, sendResetLink, setNewPassword, type RecoveryDeps } from './service.js';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** A reset link's token, moved out of the address bar (and the Referer, and history) on its first visit. */
+    resetToken: string;
+  }
+}
+
+export interface RecoveryRouteDeps extends RecoveryDeps {
+  bus: EventBus;
+  /** Where mailed links point. Without it, outside production, the request's own origin. */
+  publicOrigin: string | undefined;
+  env: 'development' | 'production' | 'test';
+}
+
+const SENT = 'If an account matches, we have sent a link to its email address. It works once, for one hour.';
+
+export function recoveryRoutes(deps: RecoveryRouteDeps) {
+  /**
+   * Mail must reach people, and its links must point at this site: in production only the
+   * configured PUBLIC_ORIGIN (a Host header is the visitor's to choose, and a reset link to their
+   * host would hand them the token).
+   */
+  const enabled = deps.mailer.enabled && (deps.publicOrigin !== undefined || deps.env !== 'production');
+  const origin = (req: Request) => deps.publicOrigin ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+
+  const requireEnabled: RequestHandler = (_req, _res, next) =>
+    next(enabled ? undefined : new HttpError(404, 'Password reset by email is not available on this site. Ask its administrator for help.'));
+
+  const renderForgot = (res: Response, status: number, errors: Record<string, string>, login: string, sent = false) =>
+    res.status(status).render('forgot', { title: 'Forgot your password?', errors, login, sent: sent ? SENT : null });
+
+  const showForgot: RequestHandler = (_req, res) => renderForgot(res, 200, {}, '');
+
+  const postForgot: RequestHandler = async (req, res) => {
+    const retryAfter = await deps.limiter.checkReset(req.ip ?? '');
+    if (retryAfter) throw new HttpError(429, 'Too many attempts. Try again in a few minutes.', retryAfter);
+    const form = parseForgotForm(req.body);
+    if (!form.ok) return renderForgot(res, 422, form.errors, '');
+    // In the background: the answer and its timing are the same whether or not an account matched.
+    sendResetLink(deps, form.login, origin(req)).catch((err: unknown) => req.log.error({ err }, 'could not send a reset link'));
+    renderForgot(res, 200, {}, '', true);
+  };
+
+  const invalidLink = (res: Response) => res.status(400).render('reset', { title: 'Set a new password', errors: { form: INVALID_LINK }, invalid: true, username: '' });
+
+  /** The link from the mail: keeps its token in the session and moves to an address without it. */
+  const openResetLink: RequestHandler = async (req, res) => {
+    const token = req.params.token;
+    if (!(await resetTarget(deps, token))) return invalidLink(res);
+    req.session.resetToken = token as string;
+    await saveSession(req);
+    res.redirect(303, '/reset');
+  };
+
+  const showReset: RequestHandler = async (req, res) => {
+    const owner = await resetTarget(deps, req.session.resetToken);
+    if (!owner) return invalidLink(res);
+    res.render('reset', { title: 'Set a new password', errors: {}, invalid: false, username: owner.username });
+  };
+
+  const postReset: RequestHandler = async (req, res) => {
+    const outcome = await setNewPassword(deps, req.session.resetToken, req.body);
+    if (!outcome.ok) {
+      if (outcome.errors.form === INVALID_LINK) return invalidLink(res);
+      const owner = await resetTarget(deps, req.session.resetToken);
+      return res.status(422).render('reset', { title: 'Set a new password', errors: outcome.errors, invalid: false, username: owner?.username ?? '' });
+    }
+    // Every session of the account ends, on every instance, sockets too; this browser starts afresh.
+    await deps.bus.publish({ kind: 'user', user: outcome.user.id, validAfter: outcome.validAfter });
+    await startSession(req, outcome);
+    setFlash(req, 'status', 'Your new password is set, and you are signed in. Every other session of your account has been logged out.');
+    await saveSession(req);
+    res.redirect(303, '/');
+  };
+
+  const postEmail: RequestHandler = async (req, res) => {
+    const user = req.user!;
+    const parsed = parseEmailForm(req.body);
+    if (!parsed.ok) {
+      setFlash(req, 'alert', parsed.errors.email ?? 'Enter an email address.');
+      await saveSession(req);
+      return res.redirect(303, '/account#email-heading');
+    }
+    const retryAfter = await deps.limiter.checkEmailChange(user.id);
+    if (retryAfter) throw new HttpError(429, 'Too many attempts. Try again later.', retryAfter);
+    await requestEmailChange(deps, user, parsed.email, origin(req));
+    setFlash(req, 'status', `We have sent a link to ${parsed.email}. The address counts once you open it (within a day).`);
+    await saveSession(req);
+    res.redirect(303, '/account');
+  };
+
+  const openConfirmLink: RequestHandler = async (req, res) => {
+    const result = await confirmEmail(deps, String(req.params.token));
+    if (result === 'invalid') return renderError(res, 400, 'This link has expired or has already been used. Add your address again on your account page.');
+    if (result === 'taken') return renderError(res, 409, 'That address is already confirmed for another account.');
+    res.render('message', { title: 'Email confirmed', text: 'Your email address is confirmed. If you forget your password, we can send a link there.', link: { href: '/account', text: 'Your account' } });
+  };
+
+  /** The account page shows the confirmed address, and the email form only when mail works. */
+  const accountLocals: RequestHandler = async (req, res, next) => {
+    if (req.user) {
+      res.locals.email = await emailOf(deps.db, req.user.id);
+      res.locals.canMail = enabled;
+    }
+    next();
+  };
+
+  /** After registering with an address: the link that confirms it. */
+  const confirmAddress = async (req: Request, user: { id: number; username: string }, email: string) => {
+    if (enabled) await requestEmailChange(deps, user, email, origin(req));
+  };
+
+  return { enabled, accountLocals, confirmAddress, requireEnabled, showForgot, postForgot, openResetLink, showReset, postReset, postEmail, openConfirmLink };
+}
