@@ -353,6 +353,9 @@ function start(root: HTMLElement) {
         announce('Connection lost. Reconnecting…');
       } else if (change === 'restored') {
         announce('Connected again.');
+      } else if (change === 'signed-out') {
+        if (pendingCell) rollBack('You have been signed out, so your move was not made.');
+        announce('You have been signed out. Reload the page to continue.');
       }
     },
   );

@@ -3,14 +3,14 @@
  * "Reconnecting…" while it is down. `onOpen` runs after every (re)connection so the page can
  * subscribe again with the last version it saw; `onConnection` hears each change of the link.
  */
-import type { ClientMessage, ServerMessage } from '../game/protocol.js';
+import { CLOSE_SIGNED_OUT, type ClientMessage, type ServerMessage } from '../game/protocol.js';
 
 export interface LiveSocket {
   send(message: ClientMessage): boolean;
   readonly connected: boolean;
 }
 
-export type ConnectionChange = 'connected' | 'lost' | 'restored';
+export type ConnectionChange = 'connected' | 'lost' | 'restored' | 'signed-out';
 
 export function connectLive(
   onOpen: (socket: LiveSocket) => void,
@@ -64,8 +64,14 @@ export function connectLive(
       }
       onMessage(message);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       ws = null;
+      if (event.code === CLOSE_SIGNED_OUT) {
+        // This page's session ended (here or elsewhere): reconnecting would only be refused.
+        show('Signed out: reload the page to continue', 'down');
+        onConnection?.('signed-out');
+        return;
+      }
       if (everConnected) {
         show('Reconnecting…', 'down');
         if (!down) onConnection?.('lost');

@@ -17,7 +17,7 @@ import { sessionKey, signedInSessions } from '../web/session.js';
 import type { BusEvent } from '../db/events.js';
 import type { GameState } from './model.js';
 import { RuleError } from './rules.js';
-import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
+import { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_SIGNED_OUT, CLOSE_TRY_AGAIN, clientMessageSchema, type ClientMessage, type ServerMessage } from './protocol.js';
 import { claimVictory, GameError, loadGame, makeMove, rematch, resign, type GameDeps } from './service.js';
 import * as store from './store.js';
 
@@ -165,7 +165,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
    * only until its next action (see act).
    */
   function endSessions(ended: (conn: Connection) => boolean) {
-    for (const conn of connections) if (ended(conn)) conn.socket.close(CLOSE_POLICY, 'Signed out');
+    for (const conn of connections) if (ended(conn)) conn.socket.close(CLOSE_SIGNED_OUT, 'Signed out');
   }
 
   /** After events may have been lost (the bus reconnected), checks every socket's session again. */

@@ -39,4 +39,6 @@ export type ServerMessage =
 /** Close codes the client treats differently. */
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_POLICY = 1008;
+/** The session this socket acted for has ended (logout, password change, deactivation…): do not reconnect. */
+export const CLOSE_SIGNED_OUT = 4001;
 export const CLOSE_TRY_AGAIN = 1013;

@@ -208,7 +208,7 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
       const res = await a.agent.post(`/admin/users/${abuser.id}/deactivate`).type('form').send({ _csrf: csrfTokenIn(list.text) });
       expect(res.status).toBe(303);
       const [code] = await closed;
-      expect(code).toBe(1008);
+      expect(code).toBe(4001);
       expect((await abuser.agent.get('/account')).status).toBe(303);
       expect((await submitForm(request.agent(t.app), '/login', '/login', { username: abuser.username, password: GOOD_PASSWORD })).status).toBe(401);
       await expect(openSocket(t.url, abuser.cookie)).rejects.toThrow('401');

@@ -96,7 +96,7 @@ describe.each(databaseKinds)('password reset by email on the %s database', (kind
     expect(set.status).toBe(303);
     expect((await visitor.get('/account')).status).toBe(200);
     const [code] = await closed;
-    expect(code).toBe(1008);
+    expect(code).toBe(4001);
     for (const other of [first, second]) expect((await other.get('/account')).status).toBe(303);
     expect((await submitForm(browser(), '/login', '/login', { username, password: GOOD_PASSWORD })).status).toBe(401);
     expect((await submitForm(browser(), '/login', '/login', { username, password: NEW_PASSWORD })).status).toBe(303);

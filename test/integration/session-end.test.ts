@@ -68,7 +68,7 @@ describe.each(databaseKinds)('ending a session on the %s database', (kind) => {
   async function expectEnded({ socket, game, closed }: { socket: TestSocket; game: string; closed: Promise<[number]> }) {
     const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the socket stayed open')), WITHIN_MS).unref());
     const [code] = await Promise.race([closed, timer]);
-    expect(code).toBe(1008);
+    expect(code).toBe(4001);
     if (socket.ws.readyState === socket.ws.OPEN) socket.send({ type: 'move', id: 'late', game, ply: 0, cell: 4 });
     const { rows } = await database.pool.query('SELECT count(*)::int AS n FROM moves WHERE game_id = $1', [game]);
     expect(rows[0].n).toBe(0);
