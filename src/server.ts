@@ -16,18 +16,37 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** How often each instance aborts friend and open games that nobody joined within the hour. */
 const EXPIRY_SWEEP_MS = 60_000;
 
+/** Signals that stop the app: Ctrl-C, a service manager, the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 async function main() {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
+  // A stop asked for while starting waits until the embedded server (if any) is up, then stops
+  // it: killing the process mid-start would leave the server, or a half-made cluster, behind.
+  let stopAsked: string | undefined;
+  let onStop = (signal: string) => {
+    stopAsked ??= signal;
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, () => onStop(signal));
+
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
   let bus: EventBus;
   try {
+    if (stopAsked) throw new StartAborted();
     await migrate(db.url, logger);
     bus = await postgresBus(db.pool, db.url, logger);
+    if (stopAsked) {
+      await bus.close();
+      throw new StartAborted();
+    }
   } catch (err) {
     // Stop the embedded server this process started, rather than leave it running.
     await db.close().catch(() => undefined);
-    throw err;
+    if (!(err instanceof StartAborted)) throw err;
+    logger.info({ signal: stopAsked }, 'stopped while starting');
+    await closeLogs(logger);
+    process.exit(0);
   }
 
   const { app, sessionStore, sessionMiddleware, gameDeps, mailer } = buildApp({ config, pool: db.pool, logger, bus });
@@ -63,7 +82,8 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
       logger.warn('requests still running after the grace period; exiting');
-      process.exit(1);
+      // The embedded server's fast shutdown ends the sessions still busy: it is not left behind.
+      void db.terminate().finally(() => process.exit(1));
     }, SHUTDOWN_GRACE_MS);
     force.unref();
     // Stop accepting, let requests in flight finish, drop idle keep-alive connections, and tell
@@ -82,9 +102,10 @@ async function main() {
     await closeLogs(logger);
     process.exit(exitCode);
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  onStop = (signal) => void shutdown(signal);
 }
+
+class StartAborted extends Error {}
 
 main().catch((err: unknown) => {
   console.error('Could not start:', err instanceof EmbeddedDatabaseError ? err.message : err);

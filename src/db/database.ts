@@ -5,10 +5,10 @@
  */
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DataFolderInUseError, runningEmbeddedUrl, startEmbeddedServer } from './embedded.js';
+import { DataFolderInUseError, runningEmbeddedUrl, startEmbeddedServer, type EmbeddedServer } from './embedded.js';
 import { importPgliteOnce } from './pglite-import.js';
 
-export { DataFolderInUseError, EmbeddedDatabaseError } from './embedded.js';
+export { EmbeddedDatabaseError } from './embedded.js';
 
 export interface Database {
   pool: pg.Pool;
@@ -16,7 +16,10 @@ export interface Database {
   url: string;
   /** Whether this process started the embedded server (and stops it in `close`). */
   embedded: boolean;
+  /** Closes the pool (waiting for queries in flight), then stops the embedded server if this process started it. */
   close(): Promise<void>;
+  /** Stops the embedded server at once (its fast shutdown ends busy sessions), without waiting for the pool. */
+  terminate(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -33,7 +36,7 @@ export interface DatabaseOptions {
   logger: Logger;
 }
 
-export function createPool(url: string, max: number, logger: Logger): pg.Pool {
+function createPool(url: string, max: number, logger: Logger): pg.Pool {
   // A database that does not answer a connection within 2 s is treated as down: pages get a 503
   // at once rather than hanging until the browser gives up.
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2_000 });
@@ -52,7 +55,25 @@ function connected(url: string, options: DatabaseOptions, stopServer?: () => Pro
       await pool.end();
       await stopServer?.();
     },
+    async terminate() {
+      await stopServer?.();
+    },
   };
+}
+
+/**
+ * Starts the embedded server on `dataDir` and imports an earlier version's PGlite data once (see
+ * pglite-import.ts): what `npm start` and `npm run stack` run without DATABASE_URL.
+ */
+export async function startEmbeddedDatabase(dataDir: string, logger: Logger): Promise<EmbeddedServer> {
+  const server = await startEmbeddedServer(dataDir, logger);
+  try {
+    await importPgliteOnce(dataDir, server.url, logger);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -60,13 +81,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (databaseUrl) return connected(databaseUrl, options);
   if (!dataDir) throw new Error('openDatabase needs a databaseUrl or a dataDir');
   try {
-    const server = await startEmbeddedServer(dataDir, options.logger);
-    try {
-      await importPgliteOnce(dataDir, server.url, options.logger);
-    } catch (err) {
-      await server.stop();
-      throw err;
-    }
+    const server = await startEmbeddedDatabase(dataDir, options.logger);
     return connected(server.url, options, () => server.stop());
   } catch (err) {
     if (!(err instanceof DataFolderInUseError) || options.whenInUse !== 'share') throw err;

@@ -6,12 +6,14 @@
  * The copy is schema-true: the new database is migrated to the old one's migration version, every
  * table's rows go over as JSON (json_populate_recordset converts each column with its own type's
  * input function), sequences get their old values, then the normal migration run applies the rest.
- * All in one transaction: it either happens whole or not at all (and is tried again next start).
+ * The rows go over in one transaction; an import interrupted before it committed leaves tables
+ * without accounts or games, which the next start clears and imports again.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { EmbeddedDatabaseError } from './embedded.js';
 import { migrate } from './migrate.js';
 
 type PGliteLike = {
@@ -45,12 +47,23 @@ async function readPglite(dir: string) {
   }
 }
 
-async function isEmpty(url: string): Promise<boolean> {
+/**
+ * 'fresh': no tables yet. 'unused': tables but no account and no game, as an import interrupted
+ * after its migrations leaves it (or a site nobody has used): safe to start again from nothing.
+ * 'used': people's data, never overwritten.
+ */
+async function targetState(url: string): Promise<'fresh' | 'unused' | 'used'> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'users'`);
-    return rows.length === 0;
+    const { rows } = await client.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename IN ('users', 'games')`);
+    if (rows.length === 0) return 'fresh';
+    if (rows.length === 2) {
+      const { rows: data } = await client.query('SELECT EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM games) AS used');
+      if (data[0].used) return 'used';
+    }
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+    return 'unused';
   } finally {
     await client.end();
   }
@@ -88,12 +101,17 @@ export async function importPgliteOnce(dataDir: string, url: string, logger: Log
   const source = path.join(dataDir, 'pglite');
   const marker = path.join(dataDir, 'pglite-imported');
   if (!existsSync(path.join(source, 'PG_VERSION')) || existsSync(marker)) return undefined;
-  if (!(await isEmpty(url))) {
-    logger.warn({ source }, 'not importing the old PGlite data: the embedded database already has data');
+  if ((await targetState(url)) === 'used') {
+    logger.warn({ source }, 'not importing the old PGlite data: the embedded database already has accounts or games');
     return undefined;
   }
   logger.info({ source }, 'importing the data of the earlier embedded database (PGlite), once');
-  const data = await readPglite(source);
+  let data: Awaited<ReturnType<typeof readPglite>>;
+  try {
+    data = await readPglite(source);
+  } catch (err) {
+    throw new EmbeddedDatabaseError(`Could not read the earlier embedded database in ${source} (${(err as Error).message}). Move that folder aside to start without it; nothing in it was changed.`, { cause: err });
+  }
   await migrate(url, logger, data.migrations.length);
   await copyRows(url, data);
   const counts = Object.fromEntries(data.tables.map((t) => [t.name, t.count]));

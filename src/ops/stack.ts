@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigOrExit } from '../config.js';
-import { startEmbeddedServer, type EmbeddedServer } from '../db/embedded.js';
+import { startEmbeddedDatabase } from '../db/database.js';
+import type { EmbeddedServer } from '../db/embedded.js';
 import { createLogger } from '../logger.js';
 import { freePort } from '../net.js';
 
@@ -205,7 +206,7 @@ async function main() {
   let embedded: EmbeddedServer | undefined;
   if (!databaseUrl) {
     const config = loadConfigOrExit({ ...process.env, NODE_ENV: 'development' });
-    embedded = await startEmbeddedServer(config.dataDir, createLogger(config.logLevel));
+    embedded = await startEmbeddedDatabase(config.dataDir, createLogger(config.logLevel));
     databaseUrl = embedded.url;
     sessionSecret ??= config.sessionSecret;
   }

@@ -101,9 +101,3 @@ export async function emailOf(db: Pool, userId: number): Promise<string | null> 
   const { rows } = await db.query<{ email: string | null }>('SELECT email FROM users WHERE id = $1', [userId]);
   return rows[0]?.email ?? null;
 }
-
-/** Whether another account has confirmed this address. */
-export async function emailTakenByOther(db: Pool, userId: number, email: string): Promise<boolean> {
-  const { rows } = await db.query('SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2', [email, userId]);
-  return rows.length > 0;
-}

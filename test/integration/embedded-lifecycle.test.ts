@@ -5,10 +5,11 @@
  * code: `npm start`, then alice and bob registered and played a friend game that alice won as X,
  * and bob started a game against the computer).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { csrfTokenIn, GOOD_PASSWORD, registerUser, uniqueName } from '../helpers/app.js';
@@ -141,6 +142,96 @@ describe('the embedded PostgreSQL server', () => {
     expect(finished.stderr).toContain(`Could not start: The embedded database in ${path.join(dataDir, 'postgres')} did not start.`);
     expect(finished.stderr).toContain(`move ${path.join(dataDir, 'postgres')} aside to start afresh`);
     expect(existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+    expect(processesOn(dataDir)).toEqual([]);
+  });
+
+  it('listens on no TCP port: its socket is in the cluster folder, which only its owner can enter', { timeout: STEP_MS }, async () => {
+    const dataDir = dataFolder();
+    const { server } = await start(dataDir);
+    const url = logLines(server.stdout).find((l) => l.msg === 'embedded PostgreSQL started');
+    expect(url).toBeDefined();
+    expect(url!.port).toBeUndefined();
+    const client = new pg.Client({ connectionString: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(path.join(dataDir, 'postgres'))}` });
+    await client.connect();
+    try {
+      expect((await client.query('SHOW listen_addresses')).rows[0].listen_addresses).toBe('');
+      expect((await client.query('SHOW unix_socket_directories')).rows[0].unix_socket_directories).toBe(path.join(dataDir, 'postgres'));
+    } finally {
+      await client.end();
+    }
+    expect(statSync(path.join(dataDir, 'postgres')).mode & 0o077).toBe(0);
+    expect(statSync(path.join(dataDir, 'postgres-password')).mode & 0o077).toBe(0);
+  });
+
+  it('a postmaster.pid naming another live process (a reused PID) is removed, never signalled', { timeout: STEP_MS }, async () => {
+    const dataDir = dataFolder();
+    const first = await start(dataDir);
+    first.server.child.kill('SIGINT');
+    await first.server.exited;
+    const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), `${bystander.pid}\n${path.join(dataDir, 'postgres')}\n0\n5432\n\n\n0 0\nready\n`);
+      const second = await start(dataDir);
+      expect(logLines(second.server.stdout).map((l) => l.msg)).toContain('removing a stale postmaster.pid that names another process');
+      expect(bystander.exitCode).toBeNull();
+      expect(() => process.kill(bystander.pid!, 0)).not.toThrow();
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  });
+
+  it.each([
+    ['writable by other users', (dir: string) => chmodSync(dir, 0o777), 'must belong to this user'],
+    ['with a character the shell would expand', (dir: string) => dir, 'contains $'],
+  ])('refuses a DATA_DIR %s, with a message', { timeout: STEP_MS }, async (_what, prepare, message) => {
+    let dataDir = dataFolder();
+    if (message === 'contains $') {
+      dataDir = path.join(dataDir, 'a`touch x`b');
+    } else prepare(dataDir);
+    const finished = await runScript(SERVER, { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toContain(message);
+    expect(existsSync(path.join(dataDir, 'postgres'))).toBe(false);
+  });
+
+  it('Ctrl-C or a closed terminal while the cluster is being created: it finishes, stops, and the next start serves', { timeout: STEP_MS }, async () => {
+    for (const signal of ['SIGINT', 'SIGHUP'] as const) {
+      const dataDir = dataFolder();
+      // A draft left by an earlier interrupted start is cleared.
+      mkdirSync(path.join(dataDir, 'postgres.new'));
+      const server = startScript(SERVER, { DATA_DIR: dataDir, PORT: '0', BCRYPT_COST: '4', LOG_LEVEL: 'info' });
+      running.push(server);
+      await server.waitForLine(/creating the embedded PostgreSQL/, 60_000);
+      server.child.kill(signal);
+      const finished = await server.exited;
+      expect(finished.code, finished.stderr).toBe(0);
+      expect(logLines(finished.stdout).map((l) => l.msg)).toContain('stopped while starting');
+      expect(processesOn(dataDir)).toEqual([]);
+      const again = await start(dataDir);
+      expect((await request(again.origin).get('/')).status).toBe(200);
+      expect(existsSync(path.join(dataDir, 'postgres.new'))).toBe(false);
+    }
+  });
+
+  it('an earlier import that stopped halfway (tables, no accounts or games) is done again', { timeout: STEP_MS }, async () => {
+    const dataDir = dataFolder();
+    const first = await start(dataDir);
+    first.server.child.kill('SIGINT');
+    await first.server.exited;
+    execFileSync('tar', ['xzf', path.join(ROOT, 'test/fixtures/pglite-data-v0.tgz'), '-C', dataDir]);
+    const second = await start(dataDir);
+    expect(logLines(second.server.stdout).find((l) => l.msg === 'imported the PGlite data; the old folder is kept and no longer used')?.rows).toMatchObject({ users: 2 });
+    expect((await logIn(second.origin, 'alice', 'correct horse battery')).res.status).toBe(303);
+  });
+
+  it('a damaged PGlite folder stops the start with what to do', { timeout: STEP_MS }, async () => {
+    const dataDir = dataFolder();
+    mkdirSync(path.join(dataDir, 'pglite'));
+    writeFileSync(path.join(dataDir, 'pglite', 'PG_VERSION'), '17\n');
+    const finished = await runScript(SERVER, { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'info' });
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toContain(`Could not read the earlier embedded database in ${path.join(dataDir, 'pglite')}`);
+    expect(finished.stderr).toContain('Move that folder aside to start without it');
     expect(processesOn(dataDir)).toEqual([]);
   });
 
