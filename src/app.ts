@@ -22,7 +22,7 @@ import { lobbyRoutes } from './lobby/routes.js';
 import { adminRoutes, requireAdmin } from './admin/routes.js';
 import { userRoutes } from './users/routes.js';
 import { assetUrls, staticCacheControl } from './web/assets.js';
-import { csrfProtection, csrfTokenLocal, sameOriginPosts, staleForms } from './web/csrf.js';
+import { csrfProtection, csrfTokenLocal, recheckSession, sameOriginPosts, staleForms } from './web/csrf.js';
 import { errorHandler, notFound } from './web/errors.js';
 import { refuseNulCharacters } from './web/input.js';
 import { viewLocals } from './web/locals.js';
@@ -136,6 +136,7 @@ export function buildApp({
   app.use(express.json({ limit: BODY_LIMIT }));
   app.use(refuseNulCharacters);
   app.use(csrfProtection);
+  app.use(recheckSession(pool));
 
   // Route table.
   app.get('/', homeRoute(lobby.showLobby));
@@ -157,7 +158,8 @@ export function buildApp({
   app.post('/account/sessions', requireUser, auth.postOtherSessions);
   app.post('/account/delete', requireUser, auth.postDelete);
   app.post('/account/email', requireUser, recovery.postEmail);
-  app.get('/account/email/confirm/:token', recovery.openConfirmLink);
+  app.get('/account/email/confirm/:token', recovery.showConfirmLink);
+  app.post('/account/email/confirm', recovery.postConfirmLink);
   app.get('/users/:username', users.showProfile);
   app.get('/leaderboard', users.showLeaderboard);
   app.get('/admin/users', requireAdmin, admin.listUsers);

@@ -30,7 +30,7 @@ export type AdminAction = 'deactivate' | 'activate' | 'grant_admin' | 'remove_ad
 
 /**
  * Applies an action to an account and records it, in one statement each way: the change and its
- * record cannot be separated. Deactivating also voids every session of the account.
+ * record cannot be separated. Deactivating also voids every session and mailed link of the account.
  */
 export async function applyAction(db: Pool, adminId: number | null, targetId: number, action: AdminAction): Promise<boolean> {
   const change: Record<AdminAction, string> = {
@@ -40,8 +40,10 @@ export async function applyAction(db: Pool, adminId: number | null, targetId: nu
     remove_admin: 'is_admin = false',
     create_admin: 'is_admin = true',
   };
+  // A deactivated account's mailed links die with its sessions (they would work again on reactivation).
+  const links = action === 'deactivate' ? ', links AS (DELETE FROM email_tokens WHERE user_id IN (SELECT id FROM changed))' : '';
   const { rowCount } = await db.query(
-    `WITH changed AS (UPDATE users SET ${change[action]} WHERE id = $2 AND deleted_at IS NULL RETURNING id)
+    `WITH changed AS (UPDATE users SET ${change[action]} WHERE id = $2 AND deleted_at IS NULL RETURNING id)${links}
      INSERT INTO admin_actions (admin_id, action, target_id) SELECT $1, $3, id FROM changed`,
     [adminId, targetId, action],
   );

@@ -75,6 +75,8 @@ export interface AuthLimiter {
   checkRegister(ip: string, username: string): Promise<RetryAfter>;
   /** A registration was refused: it counts as a refused attempt, not as an account made. */
   registerRefused(ip: string): Promise<void>;
+  /** A registration failed on our side (busy, an error): it made nothing and counts for nothing. */
+  registerAborted(ip: string): Promise<void>;
   /** Counts a reset request from an address; says whether it is blocked. */
   checkReset(ip: string): Promise<RetryAfter>;
   /** Counts a reset mail to an account; false when it has had its share (send nothing). */
@@ -153,7 +155,15 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
     async checkRegister(ip, username) {
       const refused = await registerRefusedIp.get(ip);
       if (refused && refused.consumedPoints >= rules.registerRefusedPerIp.points) return retryAfterSeconds(refused);
-      return (await consume(registerIp, ip)) ?? (await consume(registerUser, usernameKey(username)));
+      const blocked = await consume(registerIp, ip);
+      if (blocked) return blocked;
+      const nameBlocked = await consume(registerUser, usernameKey(username));
+      // Refused before anything was made: the address's point goes back.
+      if (nameBlocked) await registerIp.reward(ip, 1);
+      return nameBlocked;
+    },
+    async registerAborted(ip) {
+      await registerIp.reward(ip, 1);
     },
     async registerRefused(ip) {
       await registerIp.reward(ip, 1);

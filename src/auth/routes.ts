@@ -5,7 +5,7 @@ import type { AuthLimiter } from './rate-limit.js';
 import { changePassword, deleteAccount, logIn, register, type AuthDeps, type FieldErrors, type LoggedIn } from './service.js';
 import { voidSessions } from './store.js';
 import type { EventBus } from '../db/events.js';
-import { renderError } from '../web/errors.js';
+import { renderError, SessionEnded } from '../web/errors.js';
 import { safeNextPath, setFlash } from '../web/locals.js';
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE, sessionKey } from '../web/session.js';
 
@@ -36,9 +36,14 @@ function tooManyAttempts(res: Response, retryAfterSeconds: number) {
   renderError(res, 429, `Too many attempts. Try again in ${waitInWords(retryAfterSeconds)}.`);
 }
 
-/** A new session id at every login (no fixation), holding the user and the login time. */
-export async function startSession(req: Request, { user, loginAt }: Pick<LoggedIn, 'user' | 'loginAt'>) {
+/**
+ * A new session id at every login (no fixation), holding the user and the login time. A session
+ * it replaces that was signed in ends everywhere, its sockets too: they act for the old id.
+ */
+export async function startSession(req: Request, bus: EventBus, { user, loginAt }: Pick<LoggedIn, 'user' | 'loginAt'>) {
+  const replaced = req.user ? req.sessionID : undefined;
   await regenerateSession(req);
+  if (replaced) await bus.publish({ kind: 'session', session: sessionKey(replaced) });
   req.session.userId = user.id;
   req.session.loginAt = loginAt;
   req.session.refreshedAt = Date.now();
@@ -66,7 +71,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     }
     await limiter.loginSucceeded(attempt);
     devices.issue(res, outcome.user.username);
-    await startSession(req, outcome);
+    await startSession(req, deps.bus, outcome);
     await saveSession(req);
     res.redirect(303, next);
   };
@@ -84,7 +89,10 @@ export function authRoutes(deps: AuthRouteDeps) {
     const retryAfter = await limiter.checkRegister(req.ip ?? '', username);
     if (retryAfter) return tooManyAttempts(res, retryAfter);
 
-    const outcome = await register(deps, req.body, { requireConfirm: !fromLoginForm });
+    const outcome = await register(deps, req.body, { requireConfirm: !fromLoginForm }).catch(async (err: unknown) => {
+      await limiter.registerAborted(req.ip ?? '');
+      throw err;
+    });
     if (!outcome.ok) {
       await limiter.registerRefused(req.ip ?? '');
       const page = fromLoginForm ? 'login' : 'register';
@@ -92,7 +100,7 @@ export function authRoutes(deps: AuthRouteDeps) {
       return res.status(422).render(page, { title, errors: outcome.errors, username, next });
     }
     devices.issue(res, outcome.user.username);
-    await startSession(req, outcome);
+    await startSession(req, deps.bus, outcome);
     if (outcome.email) await deps.confirmAddress(req, outcome.user, outcome.email);
     const mailed = outcome.email ? ` We have sent a link to ${outcome.email} to confirm it.` : '';
     setFlash(req, 'status', `Welcome, ${outcome.user.username}! Your account is ready.${mailed}`);
@@ -106,9 +114,11 @@ export function authRoutes(deps: AuthRouteDeps) {
   };
 
   const postLogout: RequestHandler = async (req, res) => {
-    // Its sockets, on every instance, stop acting for it too.
-    if (req.user) await deps.bus.publish({ kind: 'session', session: sessionKey(req.sessionID) });
+    const ended = req.user ? sessionKey(req.sessionID) : undefined;
     await destroySession(req);
+    // After the row is gone, so a socket opening meanwhile is caught by its own check (see live.ts);
+    // its sockets on every instance stop acting for it.
+    if (ended) await deps.bus.publish({ kind: 'session', session: ended });
     res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: '/' });
     res.redirect(303, '/?logged_out=1');
   };
@@ -121,22 +131,23 @@ export function authRoutes(deps: AuthRouteDeps) {
 
   const postPassword: RequestHandler = async (req, res) => {
     const user = req.user!;
-    const outcome = await changePassword(deps, user.id, req.body);
+    const outcome = await changePassword(deps, user.id, req.sessionID, req.body);
     if (!outcome.ok) return renderAccount(res, 'password', outcome.errors);
-    // This session stays; every other one of this user logged in before validAfter and ends.
-    await deps.bus.publish({ kind: 'user', user: user.id, validAfter: outcome.validAfter, keep: sessionKey(req.sessionID) });
-    await startSession(req, { user, loginAt: outcome.validAfter });
+    // Every session of the user from before validAfter ends; this browser goes on in a new one.
+    await deps.bus.publish({ kind: 'user', user: user.id, validAfter: outcome.validAfter });
+    await startSession(req, deps.bus, { user, loginAt: outcome.validAfter });
     setFlash(req, 'status', 'Your password has been changed. Your other sessions have been logged out.');
     await saveSession(req);
     res.redirect(303, '/account');
   };
 
-  /** Ends every other session of the user (other browsers, a lost phone) and keeps this one. */
+  /** Ends every other session of the user (other browsers, a lost phone); this browser goes on in a new one. */
   const postOtherSessions: RequestHandler = async (req, res) => {
     const user = req.user!;
-    const validAfter = await voidSessions(deps.db, user.id);
-    await deps.bus.publish({ kind: 'user', user: user.id, validAfter, keep: sessionKey(req.sessionID) });
-    await startSession(req, { user, loginAt: validAfter });
+    const validAfter = await voidSessions(deps.db, user.id, req.sessionID);
+    if (validAfter === undefined) throw new SessionEnded();
+    await deps.bus.publish({ kind: 'user', user: user.id, validAfter });
+    await startSession(req, deps.bus, { user, loginAt: validAfter });
     setFlash(req, 'status', 'Your other sessions have been logged out.');
     await saveSession(req);
     res.redirect(303, '/account');

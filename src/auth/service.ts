@@ -4,6 +4,7 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { SessionEnded } from '../web/errors.js';
 import { dummyHash, hashPassword, isReservedUsername, normalizePassword, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
 import { deleteAccount as removeAccount, findAccountById, findAccountByUsername, insertAccount, recordLogin, replacePasswordHash, updatePassword, type AccountRow } from './store.js';
 
@@ -78,13 +79,18 @@ export function firstErrors(error: z.ZodError): FieldErrors {
 }
 
 /**
- * Checks a password against the account, the one way every check goes (login, change, delete).
- * A hash made from the password as typed, before passwords were normalised, is replaced.
+ * Checks a password against the account, the one way every check goes (login, change, delete,
+ * email change). A hash made from the password as typed, before passwords were normalised, is
+ * replaced.
+ * @returns the account's hash that matched (the new one after a rehash), or undefined.
  */
-async function passwordMatches(deps: AuthDeps, account: AccountRow, password: string): Promise<boolean> {
+export async function passwordMatches(deps: AuthDeps, account: AccountRow, password: string): Promise<string | undefined> {
   const result = await verifyPassword(password, account.passwordHash);
-  if (result === 'legacy-match') await replacePasswordHash(deps.db, account.id, await hashPassword(password, deps.bcryptCost));
-  return result !== 'no-match';
+  if (result === 'no-match') return undefined;
+  if (result === 'match') return account.passwordHash;
+  const renewed = await hashPassword(password, deps.bcryptCost);
+  await replacePasswordHash(deps.db, account.id, account.passwordHash, renewed);
+  return renewed;
 }
 
 /** One code path for the register page and the login form's "Create account" button. */
@@ -105,7 +111,7 @@ export async function register(
 
   const id = await insertAccount(deps.db, username, await hashPassword(password, deps.bcryptCost));
   if (id === undefined) return { ok: false, errors: { username: 'That username is taken. Choose another.' } };
-  const loginAt = await recordLogin(deps.db, id);
+  const loginAt = (await recordLogin(deps.db, id))!;
   return { ok: true, user: { id, username }, loginAt, email };
 }
 
@@ -126,16 +132,23 @@ export async function logIn(deps: AuthDeps, body: unknown): Promise<Outcome<Logg
     await verifyPassword(password, await dummyHash(deps.bcryptCost));
     return failure;
   }
-  if (!(await passwordMatches(deps, account, password)) || !account.isActive) return failure;
-
-  const loginAt = await recordLogin(deps.db, account.id);
+  const hash = await passwordMatches(deps, account, password);
+  if (!hash || !account.isActive) return failure;
+  // Only if the password is still the one checked: a change or reset meanwhile wins.
+  const loginAt = await recordLogin(deps.db, account.id, hash);
+  if (loginAt === undefined) return failure;
   return { ok: true, user: { id: account.id, username: account.username }, loginAt };
 }
 
-/** Changes the password; returns the moment from which older sessions of the user are void. */
+/**
+ * Changes the password for the session `sid`; returns the moment from which older sessions of the
+ * user are void.
+ * @throws SessionEnded when `sid` was ended while the password was being checked.
+ */
 export async function changePassword(
   deps: AuthDeps,
   userId: number,
+  sid: string,
   body: unknown,
 ): Promise<Outcome<{ validAfter: number }>> {
   const parsed = changePasswordForm.safeParse(body);
@@ -150,7 +163,8 @@ export async function changePassword(
   if (problem) return { ok: false, errors: { newPassword: problem } };
   if (!samePassword(confirm, newPassword)) return { ok: false, errors: { confirm: 'Passwords do not match.' } };
 
-  const validAfter = await updatePassword(deps.db, userId, await hashPassword(newPassword, deps.bcryptCost));
+  const validAfter = await updatePassword(deps.db, userId, await hashPassword(newPassword, deps.bcryptCost), sid);
+  if (validAfter === undefined) throw new SessionEnded();
   return { ok: true, validAfter };
 }
 

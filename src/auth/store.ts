@@ -39,43 +39,54 @@ export async function insertAccount(db: Pool, username: string, passwordHash: st
 
 /**
  * Stamps the login and returns its time in milliseconds (the database's clock, truncated to
- * milliseconds so that it compares exactly with sessions_valid_after).
+ * milliseconds so that it compares exactly with sessions_valid_after). With `checkedHash`, only if
+ * the password is still the one just checked: a login whose bcrypt compare overlapped a password
+ * change or reset fails instead of outliving it.
+ * @returns undefined when the password changed meanwhile.
  */
-export async function recordLogin(db: Pool, id: number): Promise<number> {
+export async function recordLogin(db: Pool, id: number, checkedHash?: string): Promise<number | undefined> {
   const { rows } = await db.query<{ at: number }>(
-    `UPDATE users SET last_login_at = date_trunc('milliseconds', now()) WHERE id = $1
+    `UPDATE users SET last_login_at = date_trunc('milliseconds', now())
+      WHERE id = $1 AND ($2::text IS NULL OR password_hash = $2) AND is_active
      RETURNING (extract(epoch FROM last_login_at) * 1000)::float8 AS at`,
-    [id],
+    [id, checkedHash ?? null],
   );
-  return rows[0]!.at;
+  return rows[0]?.at;
 }
 
-/** Sets a new password and voids every session that logged in before now; returns that moment. */
-export async function updatePassword(db: Pool, id: number, passwordHash: string): Promise<number> {
-  // Reset links sent for the old password die with it.
+/**
+ * Ends the account's sessions from before now, in one statement with `change` to the users row
+ * (a new password hash, say), and kills every link mailed for it (reset links, pending address
+ * confirmations). With `sid`, only while that session still exists: a request whose own session
+ * was ended meanwhile (logged out in another tab) changes nothing.
+ * @returns the moment older sessions ended (ms), or undefined when `sid`'s session is gone.
+ */
+async function revokeSessions(db: Pool, id: number, sid: string | undefined, passwordHash?: string): Promise<number | undefined> {
   const { rows } = await db.query<{ at: number }>(
-    `WITH links AS (DELETE FROM email_tokens WHERE user_id = $1 AND purpose = 'reset_password')
-     UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now())
-      WHERE id = $1
-     RETURNING (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at`,
-    [id, passwordHash],
+    `WITH changed AS (
+       UPDATE users SET sessions_valid_after = date_trunc('milliseconds', now()), password_hash = coalesce($3, password_hash)
+        WHERE id = $1 AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM session WHERE sid = $2))
+       RETURNING id, sessions_valid_after),
+     links AS (DELETE FROM email_tokens WHERE user_id IN (SELECT id FROM changed))
+     SELECT (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at FROM changed`,
+    [id, sid ?? null, passwordHash ?? null],
   );
-  return rows[0]!.at;
+  return rows[0]?.at;
 }
 
-/** Replaces the hash of the same password (a rehash), leaving sessions alone. */
-export async function replacePasswordHash(db: Pool, id: number, passwordHash: string): Promise<void> {
-  await db.query('UPDATE users SET password_hash = $2 WHERE id = $1', [id, passwordHash]);
+/** Sets a new password (see revokeSessions); returns the moment older sessions ended. */
+export function updatePassword(db: Pool, id: number, passwordHash: string, sid?: string): Promise<number | undefined> {
+  return revokeSessions(db, id, sid, passwordHash);
 }
 
-/** Voids every session of the user that logged in before now; returns that moment. */
-export async function voidSessions(db: Pool, id: number): Promise<number> {
-  const { rows } = await db.query<{ at: number }>(
-    `UPDATE users SET sessions_valid_after = date_trunc('milliseconds', now()) WHERE id = $1
-     RETURNING (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS at`,
-    [id],
-  );
-  return rows[0]!.at;
+/** Replaces the hash of the same password (a rehash), leaving sessions alone, if it is still `previous`. */
+export async function replacePasswordHash(db: Pool, id: number, previous: string, passwordHash: string): Promise<void> {
+  await db.query('UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2', [id, previous, passwordHash]);
+}
+
+/** Voids every session of the user that logged in before now (see revokeSessions). */
+export function voidSessions(db: Pool, id: number, sid?: string): Promise<number | undefined> {
+  return revokeSessions(db, id, sid);
 }
 
 /**

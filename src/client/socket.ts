@@ -22,6 +22,8 @@ export function connectLive(
   let attempts = 0;
   let everConnected = false;
   let down = false;
+  /** The last close said "signed out": one more try, since this browser may have signed in again. */
+  let signedOut = false;
 
   const show = (text: string, state: 'live' | 'down') => {
     if (!indicator) return;
@@ -47,6 +49,7 @@ export function connectLive(
     ws = new WebSocket(url);
     ws.addEventListener('open', () => {
       attempts = 0;
+      signedOut = false;
       const first = !everConnected;
       everConnected = true;
       show('Live', 'live');
@@ -67,7 +70,13 @@ export function connectLive(
     ws.addEventListener('close', (event) => {
       ws = null;
       if (event.code === CLOSE_SIGNED_OUT) {
-        // This page's session ended (here or elsewhere): reconnecting would only be refused.
+        // The session this socket acted for ended. Another tab may have signed this browser in
+        // anew (a password change does): try once; if that is refused too, stop and say so.
+        signedOut = true;
+        setTimeout(open, 300);
+        return;
+      }
+      if (signedOut) {
         show('Signed out: reload the page to continue', 'down');
         onConnection?.('signed-out');
         return;

@@ -28,10 +28,9 @@ const busEventSchema = z.discriminatedUnion('kind', [
   /**
    * Sessions of an account ended: with `validAfter` (ms), those that logged in before it (password
    * change or reset, "log out other sessions"); without, all of them (deactivated, deleted). Their
-   * live sockets close on every instance, except those of the session `keep` (sessionKey) that
-   * made the change and stays signed in.
+   * live sockets close on every instance.
    */
-  z.object({ kind: z.literal('user'), user: z.number().int(), validAfter: z.number().optional(), keep: z.string().optional() }),
+  z.object({ kind: z.literal('user'), user: z.number().int(), validAfter: z.number().optional() }),
   /** One session ended (logout): its sockets close. `session` is sessionKey(sid), never the sid. */
   z.object({ kind: z.literal('session'), session: z.string() }),
   /** The bus lost events (listener reconnected): re-read everything that is being watched. */

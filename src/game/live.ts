@@ -168,18 +168,25 @@ export function attachLive(server: Server, deps: LiveDeps) {
     for (const conn of connections) if (ended(conn)) conn.socket.close(CLOSE_SIGNED_OUT, 'Signed out');
   }
 
-  /** After events may have been lost (the bus reconnected), checks every socket's session again. */
-  async function revalidateSessions() {
-    if (connections.size === 0) return;
-    const valid = await signedInSessions(deps.db, [...new Set([...connections].map((c) => c.sid))]);
-    endSessions((conn) => !valid.has(conn.sid));
+  /**
+   * Checks sockets' sessions against the database: those that ended close, the others learn their
+   * current expiry (page loads move it forward). Run for every new socket (an event that ended its
+   * session while it was opening was not seen by it), after the bus reconnects (events may have
+   * been lost), and when a socket's known expiry has passed.
+   */
+  async function revalidate(conns: Connection[]) {
+    if (conns.length === 0) return;
+    const valid = await signedInSessions(deps.db, [...new Set(conns.map((c) => c.sid))]);
+    const checked = new Set(conns);
+    endSessions((conn) => checked.has(conn) && !valid.has(conn.sid));
+    for (const conn of conns) conn.expiresAt = valid.get(conn.sid) ?? conn.expiresAt;
   }
 
   deps.bus.subscribe((event: BusEvent) => {
     void (async () => {
       if (event.kind === 'user') {
-        const { user, validAfter, keep } = event;
-        endSessions((conn) => conn.userId === user && conn.sessionKey !== keep && (validAfter === undefined || conn.loginAt < validAfter));
+        const { user, validAfter } = event;
+        endSessions((conn) => conn.userId === user && (validAfter === undefined || conn.loginAt < validAfter));
         return;
       }
       if (event.kind === 'session') {
@@ -193,7 +200,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
         return;
       }
       if (event.kind === 'resync') {
-        await revalidateSessions();
+        await revalidate([...connections]);
         for (const gameId of [...watchers.keys()]) await refreshWatchers(gameId);
         for (const conn of lobbyWatchers) noticeLobby(conn);
         return;
@@ -270,11 +277,14 @@ export function attachLive(server: Server, deps: LiveDeps) {
 
   async function act(conn: Connection, message: Exclude<ClientMessage, { type: 'subscribe' | 'subscribe-lobby' }>) {
     if (Date.now() >= conn.expiresAt) {
-      // The session may have been refreshed by page loads since: the client reconnects, and the
-      // upgrade reads the session again.
-      send(conn, { type: 'error', id: message.id, code: 'session_expired', message: 'Your session has expired. Reconnecting…' });
-      conn.socket.close(CLOSE_TRY_AGAIN, 'Session expired');
-      return;
+      // Page loads may have moved the expiry forward since: ask the database.
+      const expires = (await signedInSessions(deps.db, [conn.sid])).get(conn.sid);
+      if (expires === undefined) {
+        send(conn, { type: 'error', id: message.id, code: 'session_expired', message: 'Your session has expired. Log in again to play.' });
+        conn.socket.close(CLOSE_SIGNED_OUT, 'Signed out');
+        return;
+      }
+      conn.expiresAt = expires;
     }
     try {
       let rematchId: string | null | undefined;
@@ -352,6 +362,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
       unwatch(conn);
     });
     socket.on('error', (err) => logger.debug({ err }, 'socket error'));
+    return conn;
   }
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
@@ -370,7 +381,8 @@ export function attachLive(server: Server, deps: LiveDeps) {
     };
     wss.handleUpgrade(req, socket, head, (ws) => {
       logger.info({ user: user.id, instance: instanceId }, 'live socket opened');
-      onConnection(ws, identity);
+      const conn = onConnection(ws, identity);
+      revalidate([conn]).catch((err: unknown) => logger.warn({ err }, 'could not check a new socket\'s session'));
     });
   }
 

@@ -15,6 +15,8 @@ export interface Mail {
 export interface Mailer {
   /** Whether mail can reach people (SMTP configured, or the development log). */
   readonly enabled: boolean;
+  /** Whether mail really leaves (SMTP configured), rather than being written to the log. */
+  readonly delivers: boolean;
   /**
    * Sends in the background: the caller's answer must not wait for (or reveal) delivery. Failures
    * are logged, never thrown.
@@ -45,6 +47,7 @@ export function createMailer({ smtpUrl, from, env, logger }: MailerOptions): Mai
   };
   return {
     enabled: transport !== undefined || env !== 'production',
+    delivers: transport !== undefined,
     send(mail) {
       const sending = deliver(mail)
         .catch((err: unknown) => logger.error({ err, mail: { to: mail.to, subject: mail.subject } }, 'mail could not be sent'))

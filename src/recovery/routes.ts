@@ -6,7 +6,7 @@ import { HttpError, renderError } from '../web/errors.js';
 import { setFlash } from '../web/locals.js';
 import { saveSession } from '../web/session.js';
 import { emailOf } from './store.js';
-import { confirmEmail, INVALID_LINK, parseEmailForm, parseForgotForm, requestEmailChange, resetTarget, sendResetLink, setNewPassword, type RecoveryDeps } from './service.js';
+import { checkEmailForm, confirmEmail, INVALID_LINK, parseForgotForm, requestEmailChange, resetTarget, sendResetLink, setNewPassword, type RecoveryDeps } from './service.js';
 
 declare module 'express-session' {
   interface SessionData {
@@ -26,11 +26,12 @@ const SENT = 'If an account matches, we have sent a link to its email address. I
 
 export function recoveryRoutes(deps: RecoveryRouteDeps) {
   /**
-   * Mail must reach people, and its links must point at this site: in production only the
-   * configured PUBLIC_ORIGIN (a Host header is the visitor's to choose, and a reset link to their
-   * host would hand them the token).
+   * Mail must reach people, and its links must point at this site: whenever mail really leaves,
+   * only at the configured PUBLIC_ORIGIN (a Host header is the sender's to choose, and a reset link
+   * to their host would hand them the token). The request's own origin serves only for mail that
+   * is written to the developer's log.
    */
-  const enabled = deps.mailer.enabled && (deps.publicOrigin !== undefined || deps.env !== 'production');
+  const enabled = deps.mailer.enabled && (deps.publicOrigin !== undefined || !deps.mailer.delivers);
   const origin = (req: Request) => deps.publicOrigin ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 
   const requireEnabled: RequestHandler = (_req, _res, next) =>
@@ -77,7 +78,7 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
     }
     // Every session of the account ends, on every instance, sockets too; this browser starts afresh.
     await deps.bus.publish({ kind: 'user', user: outcome.user.id, validAfter: outcome.validAfter });
-    await startSession(req, outcome);
+    await startSession(req, deps.bus, outcome);
     setFlash(req, 'status', 'Your new password is set, and you are signed in. Every other session of your account has been logged out.');
     await saveSession(req);
     res.redirect(303, '/');
@@ -85,22 +86,30 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
 
   const postEmail: RequestHandler = async (req, res) => {
     const user = req.user!;
-    const parsed = parseEmailForm(req.body);
+    const retryAfter = await deps.limiter.checkEmailChange(user.id);
+    if (retryAfter) throw new HttpError(429, 'Too many attempts. Try again later.', retryAfter);
+    const parsed = await checkEmailForm(deps, user.id, req.body);
     if (!parsed.ok) {
-      setFlash(req, 'alert', parsed.errors.email ?? 'Enter an email address.');
+      setFlash(req, 'alert', Object.values(parsed.errors)[0] ?? 'Enter an email address.');
       await saveSession(req);
       return res.redirect(303, '/account#email-heading');
     }
-    const retryAfter = await deps.limiter.checkEmailChange(user.id);
-    if (retryAfter) throw new HttpError(429, 'Too many attempts. Try again later.', retryAfter);
     await requestEmailChange(deps, user, parsed.email, origin(req));
     setFlash(req, 'status', `We have sent a link to ${parsed.email}. The address counts once you open it (within a day).`);
     await saveSession(req);
     res.redirect(303, '/account');
   };
 
-  const openConfirmLink: RequestHandler = async (req, res) => {
-    const result = await confirmEmail(deps, String(req.params.token));
+  /**
+   * The link from the mail shows a button; only pressing it (a POST) confirms. Mail scanners and
+   * link previews open links with GET, and must not confirm an address onto someone's account.
+   */
+  const showConfirmLink: RequestHandler = (req, res) => {
+    res.render('confirm-email', { title: 'Confirm your email address', token: req.params.token });
+  };
+
+  const postConfirmLink: RequestHandler = async (req, res) => {
+    const result = await confirmEmail(deps, req.body?.token);
     if (result === 'invalid') return renderError(res, 400, 'This link has expired or has already been used. Add your address again on your account page.');
     if (result === 'taken') return renderError(res, 409, 'That address is already confirmed for another account.');
     res.render('message', { title: 'Email confirmed', text: 'Your email address is confirmed. If you forget your password, we can send a link there.', link: { href: '/account', text: 'Your account' } });
@@ -120,5 +129,5 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
     if (enabled) await requestEmailChange(deps, user, email, origin(req));
   };
 
-  return { enabled, accountLocals, confirmAddress, requireEnabled, showForgot, postForgot, openResetLink, showReset, postReset, postEmail, openConfirmLink };
+  return { enabled, accountLocals, confirmAddress, requireEnabled, showForgot, postForgot, openResetLink, showReset, postReset, postEmail, showConfirmLink, postConfirmLink };
 }

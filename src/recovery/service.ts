@@ -8,8 +8,8 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { AuthLimiter } from '../auth/rate-limit.js';
 import { hashPassword, passwordProblem } from '../auth/passwords.js';
-import { emailField, firstErrors, samePassword, type FieldErrors, type Outcome } from '../auth/service.js';
-import { recordLogin } from '../auth/store.js';
+import { emailField, firstErrors, passwordMatches, samePassword, type FieldErrors, type Outcome } from '../auth/service.js';
+import { findAccountById, recordLogin } from '../auth/store.js';
 import type { Mailer } from '../mail/mailer.js';
 import * as store from './store.js';
 
@@ -93,9 +93,11 @@ export async function setNewPassword(deps: RecoveryDeps, token: unknown, body: u
   const problem = passwordProblem(newPassword, owner.username);
   if (problem) return { ok: false, errors: { newPassword: problem } };
   if (!samePassword(confirm, newPassword)) return { ok: false, errors: { confirm: 'Passwords do not match.' } };
-  const reset = await store.resetPassword(deps.db, token as string, await hashPassword(newPassword, deps.bcryptCost));
+  const hash = await hashPassword(newPassword, deps.bcryptCost);
+  const reset = await store.resetPassword(deps.db, token as string, hash);
   if (!reset) return { ok: false, errors: { form: INVALID_LINK } };
-  const loginAt = await recordLogin(deps.db, reset.userId);
+  const loginAt = await recordLogin(deps.db, reset.userId, hash);
+  if (loginAt === undefined) return { ok: false, errors: { form: INVALID_LINK } };
   return { ok: true, user: { id: reset.userId, username: reset.username }, validAfter: reset.validAfter, loginAt };
 }
 
@@ -118,15 +120,41 @@ export async function requestEmailChange(deps: RecoveryDeps, user: { id: number;
   });
 }
 
-const emailForm = z.object({ email: emailField });
+const emailForm = z.object({
+  email: emailField,
+  password: z.string({ error: 'Enter your password to change your address.' }).min(1, 'Enter your password to change your address.'),
+});
 
-/** Checks the account page's email form. */
-export function parseEmailForm(body: unknown): Outcome<{ email: string }> {
+/**
+ * The account page's email form: the address, and the account's password, since the address is
+ * where a reset link goes (someone holding a stolen session must not be able to redirect it).
+ */
+export async function checkEmailForm(deps: RecoveryDeps, userId: number, body: unknown): Promise<Outcome<{ email: string }>> {
   const parsed = emailForm.safeParse(body);
-  return parsed.success ? { ok: true, email: parsed.data.email } : { ok: false, errors: firstErrors(parsed.error) as FieldErrors };
+  if (!parsed.success) return { ok: false, errors: firstErrors(parsed.error) as FieldErrors };
+  const account = await findAccountById(deps.db, userId);
+  if (!account || !(await passwordMatches(deps, account, parsed.data.password))) return { ok: false, errors: { password: 'That password is not correct.' } };
+  return { ok: true, email: parsed.data.email };
 }
 
-/** Opens a confirmation link: 'confirmed', 'taken' (another account has the address) or 'invalid'. */
-export function confirmEmail(deps: RecoveryDeps, token: string) {
-  return store.TOKEN_PATTERN.test(token) ? store.confirmEmail(deps.db, token) : Promise.resolve('invalid' as const);
+/**
+ * Uses a confirmation link: the address becomes the account's. The address it replaces is told,
+ * so that a change its owner did not make does not go unnoticed.
+ * @returns 'confirmed', 'taken' (another account has the address) or 'invalid'.
+ */
+export async function confirmEmail(deps: RecoveryDeps, token: unknown): Promise<'confirmed' | 'taken' | 'invalid'> {
+  if (typeof token !== 'string' || !store.TOKEN_PATTERN.test(token)) return 'invalid';
+  const { result, username, previous } = await store.confirmEmail(deps.db, token);
+  if (result === 'confirmed' && previous) {
+    deps.mailer.send({
+      to: previous,
+      subject: 'Your Tic-Tac-Toe Online address was changed',
+      text: [
+        `The email address of the account ${username} on Tic-Tac-Toe Online is no longer this one: a new address was confirmed.`,
+        '',
+        'If you did not do this, someone may be using your account: log in, change your password, and use "Log out other sessions".',
+      ].join('\n'),
+    });
+  }
+  return result;
 }

@@ -10,11 +10,15 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 /** A link's secret: 32 random bytes, base64url (43 characters). */
 export const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-/** Makes a single-use token for the account and returns it (the caller mails it). */
+/**
+ * Makes a single-use token for the account and returns it (the caller mails it). A new address to
+ * confirm replaces any earlier one still pending: only the latest request counts.
+ */
 export async function createToken(db: Pool, userId: number, purpose: TokenPurpose, ttlMs: number, email: string | null = null): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db.query(
-    `INSERT INTO email_tokens (token_hash, user_id, purpose, email, expires_at)
+    `WITH earlier AS (DELETE FROM email_tokens WHERE user_id = $2 AND purpose = 'confirm_email' AND $3 = 'confirm_email')
+     INSERT INTO email_tokens (token_hash, user_id, purpose, email, expires_at)
      VALUES ($1, $2, $3, $4, now() + $5 * interval '1 millisecond')`,
     [tokenHash(token), userId, purpose, email, ttlMs],
   );
@@ -55,7 +59,7 @@ export async function findRecoveryTarget(db: Pool, usernameOrEmail: string): Pro
 /**
  * Uses a reset token and sets the new password in one statement: the token is marked used only if
  * it was unused and unexpired (so two submissions cannot both succeed), the account's sessions
- * from before now are void, and the account's other reset links die with the old password.
+ * from before now are void, and every other link mailed for the account dies with the old password.
  * @returns the account and the moment its older sessions ended (ms), or undefined if the token was not valid.
  */
 export async function resetPassword(db: Pool, token: string, passwordHash: string): Promise<{ userId: number; username: string; validAfter: number } | undefined> {
@@ -65,7 +69,7 @@ export async function resetPassword(db: Pool, token: string, passwordHash: strin
         WHERE token_hash = $1 AND purpose = 'reset_password' AND used_at IS NULL AND expires_at > now()
        RETURNING user_id),
      others AS (
-       DELETE FROM email_tokens WHERE purpose = 'reset_password' AND token_hash <> $1 AND user_id IN (SELECT user_id FROM used))
+       DELETE FROM email_tokens WHERE token_hash <> $1 AND user_id IN (SELECT user_id FROM used))
      UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now())
       WHERE id IN (SELECT user_id FROM used) AND is_active AND deleted_at IS NULL
      RETURNING id AS "userId", username, (extract(epoch FROM sessions_valid_after) * 1000)::float8 AS "validAfter"`,
@@ -74,24 +78,35 @@ export async function resetPassword(db: Pool, token: string, passwordHash: strin
   return rows[0];
 }
 
+export interface ConfirmedEmail {
+  result: 'confirmed' | 'taken' | 'invalid';
+  username?: string;
+  /** The address it replaced, to be told of the change. */
+  previous?: string | null;
+}
+
 /**
- * Uses a confirmation token: the address it carries becomes the account's.
- * @returns 'confirmed', 'taken' (another account has confirmed that address meanwhile) or 'invalid'.
+ * Uses a confirmation token: the address it carries becomes the account's, and reset links sent to
+ * the old address die.
+ * @returns 'taken' when another account has confirmed that address meanwhile.
  */
-export async function confirmEmail(db: Pool, token: string): Promise<'confirmed' | 'taken' | 'invalid'> {
+export async function confirmEmail(db: Pool, token: string): Promise<ConfirmedEmail> {
   try {
-    const { rowCount } = await db.query(
+    const { rows } = await db.query<{ username: string; previous: string | null }>(
       `WITH used AS (
          UPDATE email_tokens SET used_at = now()
           WHERE token_hash = $1 AND purpose = 'confirm_email' AND used_at IS NULL AND expires_at > now()
-         RETURNING user_id, email)
+         RETURNING user_id, email),
+       old AS (SELECT id, email FROM users WHERE id IN (SELECT user_id FROM used)),
+       links AS (DELETE FROM email_tokens WHERE purpose = 'reset_password' AND user_id IN (SELECT user_id FROM used))
        UPDATE users u SET email = used.email, email_confirmed_at = now()
-         FROM used WHERE u.id = used.user_id AND u.is_active AND u.deleted_at IS NULL`,
+         FROM used, old WHERE u.id = used.user_id AND old.id = u.id AND u.is_active AND u.deleted_at IS NULL
+       RETURNING u.username, old.email AS previous`,
       [tokenHash(token)],
     );
-    return rowCount ? 'confirmed' : 'invalid';
+    return rows[0] ? { result: 'confirmed', ...rows[0] } : { result: 'invalid' };
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') return 'taken';
+    if ((err as { code?: string }).code === '23505') return { result: 'taken' };
     throw err;
   }
 }

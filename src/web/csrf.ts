@@ -4,10 +4,11 @@
  * the token only when they draw a form, so pages without forms create no session for visitors.
  */
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import type { Pool } from 'pg';
 import { csrfSync } from 'csrf-sync';
-import { HttpError } from './errors.js';
+import { HttpError, SessionEnded } from './errors.js';
 import { safeNextPath, setFlash } from './locals.js';
-import { saveSession } from './session.js';
+import { regenerateSession, saveSession, signedInSessions } from './session.js';
 
 const { csrfSynchronisedProtection, generateToken } = csrfSync({
   getTokenFromRequest: (req) => {
@@ -68,17 +69,24 @@ function formPage(req: Request): string {
  * changes nothing:
  * - a stale login or register form from someone now signed in goes where they were going;
  * - any other stale form from someone signed in goes back to its page, saying nothing was done;
- * - a stale form after the session ended goes to the login page, with `next` back to its page.
+ * - a stale form after the session ended goes to the login page, with `next` back to its page, and
+ *   so does any request whose session ended while it ran (SessionEnded).
  * A request with no token at all (a script, a forged post from a site that sent no Origin) and
  * scripts asking for JSON keep the 403. Forged cross-site form posts never get here: browsers send
  * their Origin, which sameOriginPosts refuses first.
  */
 export const staleForms: ErrorRequestHandler = async (err: { code?: unknown }, req, res, next) => {
   const staleToken = err?.code === 'EBADCSRFTOKEN' && typeof req.body?._csrf === 'string';
-  if (!staleToken || req.accepts(['html', 'json']) === 'json') return next(err);
+  const ended = err instanceof SessionEnded;
+  if (!(staleToken || ended) || req.accepts(['html', 'json']) === 'json') return next(err);
   const signInForm = req.path === '/login' || req.path === '/register';
   let target: string;
-  if (req.user && signInForm) {
+  if (ended) {
+    // The session ended while this request ran: as after a logout, whoever was signed in.
+    await regenerateSession(req).catch(() => undefined);
+    target = `/login?next=${encodeURIComponent(formPage(req))}`;
+    setFlash(req, 'alert', err.message as string);
+  } else if (req.user && signInForm) {
     target = safeNextPath(req.body?.next);
     setFlash(req, 'status', `You are already signed in as ${req.user.username}.`);
   } else if (req.user) {
@@ -99,3 +107,16 @@ export const staleForms: ErrorRequestHandler = async (err: { code?: unknown }, r
   }
   res.redirect(303, target);
 };
+
+/**
+ * Reads the session again once a signed-in POST's body has arrived: a request that was sent slowly
+ * (or queued) must not act for a session that was logged out or revoked in the meantime. One query
+ * per signed-in POST; the statements that revoke sessions guard themselves as well.
+ */
+export function recheckSession(db: Pool): RequestHandler {
+  return async (req, _res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD' || !req.user) return next();
+    const valid = await signedInSessions(db, [req.sessionID]);
+    next(valid.has(req.sessionID) ? undefined : new SessionEnded());
+  };
+}

@@ -18,6 +18,17 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * The request's own session ended while it ran (logged out or revoked in another tab): nothing was
+ * changed. Answered like a stale form after logout (see staleForms): the login page, then back.
+ */
+export class SessionEnded extends HttpError {
+  constructor() {
+    super(401, 'Your session has ended, so nothing was done. Log in to continue.');
+    this.name = 'SessionEnded';
+  }
+}
+
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Please log in',

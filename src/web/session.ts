@@ -150,17 +150,19 @@ export function sessionKey(sid: string): string {
 }
 
 /**
- * Which of these session ids are still signed in: the row exists and has not expired, its account
- * is active, and it logged in after the account's last revocation (the rule of validAccount).
+ * Which of these session ids are still signed in, with when each expires (ms): the row exists and
+ * has not expired, its account is active, and it logged in after the account's last revocation
+ * (the rule of validAccount).
  */
-export async function signedInSessions(db: Pool, sids: string[]): Promise<Set<string>> {
-  const { rows } = await db.query<{ sid: string }>(
-    `SELECT s.sid FROM session s JOIN users u ON u.id = (s.sess ->> 'userId')::int
+export async function signedInSessions(db: Pool, sids: string[]): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ sid: string; expires: number }>(
+    `SELECT s.sid, (extract(epoch FROM s.expire) * 1000)::float8 AS expires
+       FROM session s JOIN users u ON u.id = (s.sess ->> 'userId')::int
       WHERE s.sid = ANY($1) AND s.expire >= now() AND u.is_active
         AND (s.sess ->> 'loginAt')::float8 >= extract(epoch FROM u.sessions_valid_after) * 1000`,
     [sids],
   );
-  return new Set(rows.map((r) => r.sid));
+  return new Map(rows.map((r) => [r.sid, r.expires]));
 }
 
 /** Regenerates the session id and promisifies the callback API. */

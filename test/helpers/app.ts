@@ -26,6 +26,8 @@ export interface TestAppOptions {
   authLimits?: AuthLimitRules;
   /** Serve over HTTP with the live WebSocket, as server.ts does (supertest alone needs no port). */
   listen?: boolean;
+  /** The port to listen on (default: any free one), when PUBLIC_ORIGIN must name it. */
+  port?: number;
   clock?: () => number;
   random?: Random;
   /** Extra environment for the configuration (PUBLIC_ORIGIN, TRUST_PROXY, BCRYPT_COST…). */
@@ -69,7 +71,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   if (options.listen) {
     const server = createServer(app);
     const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
-    server.listen(0, '127.0.0.1');
+    server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     stop = async () => {

@@ -252,6 +252,26 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
     });
   });
 
+  describe.concurrent('registrations blocked for their name', () => {
+    let app: Express;
+    beforeAll(() => {
+      app = appWith({ registerPerIp: WINDOW, registerPerUsername: WINDOW });
+    });
+
+    it('do not use up the address\'s accounts', async ({ expect }) => {
+      const address = newAddress();
+      const taken = uniqueName('taken');
+      await registerUser(browserAt(app, newAddress()), taken);
+      const statuses: number[] = [];
+      for (let i = 0; i < WINDOW.points + 2; i++) {
+        const res = await submitForm(browserAt(app, address), '/register', '/register', { username: taken, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+        statuses.push(res.status);
+      }
+      expect(statuses.slice(-2)).toEqual([429, 429]);
+      for (let i = 0; i < WINDOW.points; i++) await registerUser(browserAt(app, address));
+    });
+  });
+
   describe.concurrent('refused registrations per address', () => {
     let app: Express;
     beforeAll(() => {

@@ -46,10 +46,24 @@ describe.each(databaseKinds)('password reset by email on the %s database', (kind
     expect(res.status).toBe(303);
     const mail = await smtp.next(email);
     expect(mail.raw).toContain('Confirm your email address');
-    const confirmed = await agent.get(pathOf(mail.link));
+    const confirmed = await confirm(agent, mail.link);
     expect(confirmed.status).toBe(200);
     expect(confirmed.text).toContain('Your email address is confirmed.');
     return { agent, username, email };
+  }
+
+  /** Opens a confirmation link and presses its button. */
+  async function confirm(agent: Agent, link: string | undefined) {
+    const page = await agent.get(pathOf(link));
+    expect(page.status).toBe(200);
+    const token = /name="token" value="([^"]+)"/.exec(page.text)![1];
+    return agent.post('/account/email/confirm').type('form').send({ _csrf: csrfTokenIn(page.text), token });
+  }
+
+  /** Asks for a new address on the account page, with the account's password. */
+  async function changeEmail(agent: Agent, email: string, password = GOOD_PASSWORD) {
+    const page = await agent.get('/account');
+    return agent.post('/account/email').type('form').send({ _csrf: csrfTokenIn(page.text), email, password });
   }
 
   async function forgot(login: string, agent = browser()) {
@@ -198,25 +212,89 @@ describe.each(databaseKinds)('password reset by email on the %s database', (kind
     expect(page.text).toContain('<label for="field-email">Email</label>');
     expect(page.text).toContain('>Save email</button>');
     const fresh = `${uniqueName('new').toLowerCase()}@example.test`;
-    expect((await agent.post('/account/email').type('form').send({ _csrf: csrfTokenIn(page.text), email: fresh })).status).toBe(303);
+    expect((await changeEmail(agent, fresh)).status).toBe(303);
     expect((await agent.get('/account')).text).toContain(`We have sent a link to ${fresh}.`);
-    const confirmed = await agent.get(pathOf((await smtp.next(fresh)).link));
-    expect(confirmed.status).toBe(200);
+    expect((await confirm(agent, (await smtp.next(fresh)).link)).status).toBe(200);
     expect((await agent.get('/account')).text).toContain(`<strong>${fresh}</strong>`);
 
-    const again = await agent.get('/account');
-    await agent.post('/account/email').type('form').send({ _csrf: csrfTokenIn(again.text), email: taken.toUpperCase() });
-    const refused = await agent.get(pathOf((await smtp.next(taken)).link));
+    await changeEmail(agent, taken.toUpperCase());
+    const refused = await confirm(agent, (await smtp.next(taken)).link);
     expect(refused.status).toBe(409);
     expect((await agent.get('/account')).text).toContain(`<strong>${fresh}</strong>`);
+  });
+
+  it('changing the address takes the password, tells the old address, and kills reset links sent there', async () => {
+    const { agent, username, email } = await accountWithEmail();
+    await forgot(username);
+    const resetLink = (await smtp.next(email)).link;
+    const next = `${uniqueName('moved').toLowerCase()}@example.test`;
+    expect((await changeEmail(agent, next, 'not my password')).status).toBe(303);
+    expect((await agent.get('/account')).text).toContain('That password is not correct.');
+    expect((await changeEmail(agent, next)).status).toBe(303);
+    await confirm(agent, (await smtp.next(next)).link);
+    const notice = await smtp.next(email);
+    expect(notice.raw).toContain(`The email address of the account ${username}`);
+    const stale = await browser().get(pathOf(resetLink));
+    expect(stale.status).toBe(400);
+  });
+
+  it('a pending address dies with a password change, so a stolen session cannot redirect resets', async () => {
+    const { agent, username, email } = await accountWithEmail();
+    const attacker = `${uniqueName('evil').toLowerCase()}@example.test`;
+    await changeEmail(agent, attacker);
+    const link = (await smtp.next(attacker)).link;
+    await submitForm(agent, '/account', '/account/password', { currentPassword: GOOD_PASSWORD, newPassword: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    const res = await confirm(browser(), link);
+    expect(res.status).toBe(400);
+    const { rows } = await t.db.pool.query('SELECT email FROM users WHERE username = $1', [username]);
+    expect(rows[0].email).toBe(email);
+  });
+
+  it('opening a confirmation link (as a mail scanner does) confirms nothing; only its button does', async () => {
+    const agent = browser();
+    const { username } = await registerUser(agent);
+    const address = `${uniqueName('scan').toLowerCase()}@example.test`;
+    await changeEmail(agent, address);
+    const link = (await smtp.next(address)).link;
+    expect((await request(t.url).get(pathOf(link))).status).toBe(200);
+    const { rows } = await t.db.pool.query('SELECT email FROM users WHERE username = $1', [username]);
+    expect(rows[0].email).toBeNull();
+  });
+
+  it('a deactivated account\'s reset links die, and stay dead after it is reactivated', async () => {
+    const { username, email } = await accountWithEmail();
+    await forgot(username);
+    const link = (await smtp.next(email)).link;
+    const admin = browser();
+    const { username: adminName } = await registerUser(admin);
+    await t.db.pool.query('UPDATE users SET is_admin = true WHERE username = $1', [adminName]);
+    const { rows } = await t.db.pool.query('SELECT id FROM users WHERE username = $1', [username]);
+    for (const action of ['deactivate', 'activate']) {
+      const list = await admin.get('/admin/users');
+      expect((await admin.post(`/admin/users/${rows[0].id}/${action}`).type('form').send({ _csrf: csrfTokenIn(list.text) })).status).toBe(303);
+    }
+    expect((await browser().get(pathOf(link))).status).toBe(400);
   });
 
   it('refuses a malformed address with a message', async () => {
     const agent = browser();
     await registerUser(agent);
-    const page = await agent.get('/account');
-    await agent.post('/account/email').type('form').send({ _csrf: csrfTokenIn(page.text), email: 'not an address' });
+    await changeEmail(agent, 'not an address');
     expect((await agent.get('/account')).text).toContain('Enter an email address such as name@example.com.');
+  });
+});
+
+describe('links in mail that really leaves', () => {
+  it('need PUBLIC_ORIGIN: without it, "Forgot your password?" is off (a Host header would pick the link\'s site)', async () => {
+    const smtp = await startSmtp();
+    const t = await startTestApp('embedded', { env: { SMTP_URL: smtp.url } });
+    try {
+      expect((await request(t.app).get('/login')).text).not.toContain('Forgot your password?');
+      expect((await request(t.app).get('/forgot').set('Host', 'evil.example')).status).toBe(404);
+    } finally {
+      await t.close();
+      await smtp.close();
+    }
   });
 });
 

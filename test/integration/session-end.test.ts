@@ -7,6 +7,8 @@
  * socket closes, and a move sent on it is not stored.
  */
 import { once } from 'node:events';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import bcrypt from 'bcrypt';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { csrfTokenIn, GOOD_PASSWORD, registerUser, sessionCookie, startTestApp, submitForm, type Agent, type TestApp } from '../helpers/app.js';
@@ -131,25 +133,88 @@ describe.each(databaseKinds)('ending a session on the %s database', (kind) => {
     const fresh = await openSocket(b.url, two.cookie);
     sockets.push(fresh);
     await new Promise((resolve) => setTimeout(resolve, 400));
+    const closed = once(fresh.ws, 'close') as Promise<[number]>;
     fresh.send({ type: 'move', id: 'm1', game, ply: 0, cell: 4 });
     expect(await fresh.reply('m1')).toMatchObject({ type: 'error', code: 'session_expired' });
+    expect((await closed)[0]).toBe(4001);
     const { rows } = await database.pool.query('SELECT count(*)::int AS n FROM moves WHERE game_id = $1', [game]);
     expect(rows[0].n).toBe(0);
   });
 
-  it('the session that changed the password keeps its socket', async () => {
-    const { one, socket: other } = await twoBrowsers();
+  it('the browser that logged out its other sessions goes on in a new session; its old socket ends, a new one acts', async () => {
+    const { one } = await twoBrowsers();
     const created = await submitForm(one.agent, '/', '/games', { mode: 'ai', level: 'perfect', playAs: 'X' });
     const game = String(created.headers.location).split('/').pop()!;
     const own = await openSocket(b.url, one.cookie);
     sockets.push(own);
     own.send({ type: 'subscribe', game });
     await own.next(isState);
-    const closed = once(other.ws, 'close');
-    await submitForm(one.agent, '/account', '/account/sessions', {});
-    await closed;
-    own.send({ type: 'move', id: 'mine', game, ply: 0, cell: 4 });
-    expect(await own.reply('mine')).toMatchObject({ type: 'ack' });
+    const ownClosed = once(own.ws, 'close') as Promise<[number]>;
+    const res = await submitForm(one.agent, '/account', '/account/sessions', {});
+    expect(res.status).toBe(303);
+    expect((await ownClosed)[0]).toBe(4001);
+    // The same browser, with the cookie of its new session.
+    const fresh = await openSocket(b.url, sessionCookie(res)!);
+    sockets.push(fresh);
+    fresh.send({ type: 'subscribe', game });
+    await fresh.next(isState);
+    fresh.send({ type: 'move', id: 'mine', game, ply: 0, cell: 4 });
+    expect(await fresh.reply('mine')).toMatchObject({ type: 'ack' });
+    // And a logout later ends that one too.
+    const freshClosed = once(fresh.ws, 'close') as Promise<[number]>;
+    expect((await submitForm(one.agent, '/account', '/logout', {})).status).toBe(303);
+    expect((await freshClosed)[0]).toBe(4001);
+  });
+
+  it('a POST whose body was still arriving when the session ended does nothing and mints no session', async () => {
+    const first = request.agent(a.url);
+    const { username } = await registerUser(first);
+    const browser = await logIn(username);
+    const token = csrfTokenIn((await browser.agent.get('/account')).text);
+    const body = `_csrf=${encodeURIComponent(token)}`;
+    const url = new URL('/account/sessions', a.url);
+    const answer = new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(url, {
+        method: 'POST',
+        headers: { cookie: browser.cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      });
+      req.on('response', resolve).on('error', reject);
+      req.write(body.slice(0, 5));
+      // The rest arrives after the session was logged out (from the same browser, another tab).
+      setTimeout(() => {
+        void browser.agent
+          .post('/logout')
+          .type('form')
+          .send({ _csrf: token })
+          .then(() => req.end(body.slice(5)));
+      }, 50);
+    });
+    const res = await answer;
+    res.resume();
+    expect(res.statusCode).toBe(303);
+    expect(res.headers.location).toBe('/login?next=%2F');
+    const minted = (res.headers['set-cookie'] ?? []).find((c) => c.startsWith('ttt.sid='))?.split(';')[0];
+    for (const cookie of [browser.cookie, minted].filter(Boolean)) {
+      expect((await request(a.url).get('/account').set('Cookie', cookie!)).status).toBe(303);
+    }
+  });
+
+  it('sockets opened while the session is being logged out do not outlive it', async () => {
+    const first = request.agent(a.url);
+    const { username } = await registerUser(first);
+    for (let round = 0; round < 8; round++) {
+      const browser = await logIn(username);
+      const token = csrfTokenIn((await browser.agent.get('/account')).text);
+      const opening = Array.from({ length: 4 }, (_, i) =>
+        new Promise((resolve) => setTimeout(resolve, i * 3)).then(() => openSocket(i % 2 ? a.url : b.url, browser.cookie).catch(() => undefined)),
+      );
+      const logout = new Promise((resolve) => setTimeout(resolve, 4)).then(() => browser.agent.post('/logout').type('form').send({ _csrf: token }));
+      const [opened] = await Promise.all([Promise.all(opening), logout]);
+      const live = opened.filter((s): s is TestSocket => s !== undefined);
+      sockets.push(...live);
+      await new Promise((resolve) => setTimeout(resolve, WITHIN_MS));
+      expect(live.filter((s) => s.ws.readyState === s.ws.OPEN)).toEqual([]);
+    }
   });
 });
 
@@ -161,6 +226,19 @@ describe.each(databaseKinds)('a destroyed session stays destroyed (%s database)'
   }, 60_000);
   afterAll(async () => {
     await t?.close();
+  });
+
+  it('a login with the old password still being checked when the password changes fails', async () => {
+    const username = `inflight${Date.now() % 1e6}`;
+    await submitForm(request.agent(t.app), '/register', '/register', { username, password: GOOD_PASSWORD, confirm: GOOD_PASSWORD });
+    const login = submitForm(request.agent(t.app), '/login', '/login', { username, password: GOOD_PASSWORD }).then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    // The owner changes the password (as the account page or a reset would) while bcrypt runs.
+    await t.db.pool.query(
+      `UPDATE users SET password_hash = $2, sessions_valid_after = date_trunc('milliseconds', now()) WHERE username = $1`,
+      [username, await bcrypt.hash('the new passphrase', 4)],
+    );
+    expect((await login).status).toBe(401);
   });
 
   it('a slow request that loaded the session before logout does not bring it back', async () => {
