@@ -3,7 +3,8 @@
  * "Reconnecting…" while it is down. `onOpen` runs after every (re)connection so the page can
  * subscribe again with the last version it saw; `onConnection` hears each change of the link.
  */
-import { CLOSE_SIGNED_OUT, type ClientMessage, type ServerMessage } from '../game/protocol.js';
+import { CLOSE_SIGNED_OUT } from '../game/close-codes.js';
+import type { ClientMessage, ServerMessage } from '../game/protocol.js';
 
 export interface LiveSocket {
   send(message: ClientMessage): boolean;

@@ -36,9 +36,4 @@ export type ServerMessage =
   /** Something in the viewer's lobby lists changed: fetch them again. */
   | { type: 'lobby' };
 
-/** Close codes the client treats differently. */
-export const CLOSE_GOING_AWAY = 1001;
-export const CLOSE_POLICY = 1008;
-/** The session this socket acted for has ended (logout, password change, deactivation…): do not reconnect. */
-export const CLOSE_SIGNED_OUT = 4001;
-export const CLOSE_TRY_AGAIN = 1013;
+export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_SIGNED_OUT, CLOSE_TRY_AGAIN } from './close-codes.js';

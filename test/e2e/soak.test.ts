@@ -7,18 +7,18 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { formatReport, runSoak, verdict } from '../../bench/soak.js';
-import { serverUrl } from '../helpers/database.js';
+import { adminUrl, databaseKinds } from '../helpers/database.js';
 
 const hasNginx = spawnSync('sh', ['-c', 'command -v nginx']).status === 0;
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 /** Fewer than the full run's 200: this shares two cores with the rest of the suite. */
 const BOTS = Number(process.env.SOAK_BOTS ?? 40);
 
-describe.skipIf(!serverUrl || !hasNginx)('soak', () => {
+describe.skipIf(!hasNginx).each(databaseKinds)('soak on the %s database', (kind) => {
   it(`plays ${BOTS} bots for ${SECONDS} s with nothing lost, no 5xx and flat memory`, { timeout: (SECONDS + 120) * 1000 }, async () => {
     const lines: string[] = [];
     const report = await runSoak({
-      databaseUrl: serverUrl!,
+      databaseUrl: adminUrl(kind),
       seconds: SECONDS,
       bots: BOTS,
       warmupSeconds: Math.min(60, SECONDS / 3),

@@ -37,6 +37,15 @@ const ROUTES: Record<string, Access> = {
   'POST /account/password': 'user',
   'POST /account/sessions': 'user',
   'POST /account/delete': 'user',
+  'POST /account/email': 'user',
+  // The token in the link is what grants these: anyone holding it may use it.
+  'GET /account/email/confirm/:token': 'public',
+  'POST /account/email/confirm': 'public',
+  'GET /forgot': 'public',
+  'POST /forgot': 'public',
+  'GET /reset/:token': 'public',
+  'GET /reset': 'public',
+  'POST /reset': 'public',
   'GET /users/:username': 'public',
   'GET /leaderboard': 'public',
   'GET /admin/users': 'admin',
@@ -137,6 +146,7 @@ describe.each(databaseKinds)('authorization on the %s database', (kind) => {
     add('POST /account/password', 'visitor', '/account/password', [303], { currentPassword: GOOD_PASSWORD, newPassword: 'a brand new secret', confirm: 'a brand new secret' });
     add('POST /account/sessions', 'visitor', '/account/sessions', [303]);
     add('POST /account/delete', 'visitor', '/account/delete', [303], { password: GOOD_PASSWORD });
+    add('POST /account/email', 'visitor', '/account/email', [303], { email: 'someone@example.test', password: GOOD_PASSWORD });
     add('POST /games', 'visitor', '/games', [303], { mode: 'ai', level: 'easy', playAs: 'X' });
     // Another user's account cannot be acted on with that user's password: only one's own.
     add('POST /account/password', 'outsider', '/account/password', [422], { currentPassword: 'the-victims-password', newPassword: 'a brand new secret', confirm: 'a brand new secret' });

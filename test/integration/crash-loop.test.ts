@@ -32,9 +32,34 @@ describe.each(databaseKinds)('twenty crashes of the instance holding the players
   let client: pg.Client;
   const sockets = new Map<number, TestSocket>();
 
+  /**
+   * Each instance started connects under a name of its own, so the test can tell when a killed
+   * one's database sessions are gone: a statement it sent just before the kill can still commit
+   * after it, until its session ends.
+   */
+  let generation = 0;
+  const names: string[] = [];
+  const startNamed = async (): Promise<ServerProcess> => {
+    const url = new URL(database.url);
+    const name = `crash-loop-${(generation += 1)}`;
+    url.searchParams.set('application_name', name);
+    const started = await startServerProcess(url.toString());
+    names[started.pid] = name;
+    return started;
+  };
+  async function sessionsGone(instance: ServerProcess) {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [names[instance.pid]]);
+      if (rows[0].n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`the killed instance's database sessions are still there after 10 s`);
+  }
+
   beforeAll(async () => {
     database = await createServerDatabase(kind);
-    instances.push(...(await Promise.all([startServerProcess(database.url), startServerProcess(database.url)])));
+    instances.push(...(await Promise.all([startNamed(), startNamed()])));
     client = new pg.Client({ connectionString: database.url });
     await client.connect();
   }, 60_000);
@@ -170,6 +195,8 @@ describe.each(databaseKinds)('twenty crashes of the instance holding the players
       flight.acked = mover.messages.some((r) => r.type === 'ack' && r.id === id);
       const killed = holder;
       holder = 1 - holder;
+      // Until the killed instance's sessions have ended, its move in flight may still commit.
+      await sessionsGone(instances[killed]!);
 
       // Reconnect to the survivor and resync.
       state = await connect(holder);
@@ -195,7 +222,7 @@ describe.each(databaseKinds)('twenty crashes of the instance holding the players
       const exited = instances[killed]!.process.exited;
       restarting = exited.then(async (end) => {
         expect(end.signal).toBe('SIGKILL');
-        instances[killed] = await startServerProcess(database.url);
+        instances[killed] = await startNamed();
       });
     }
     await restarting;

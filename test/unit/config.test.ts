@@ -55,6 +55,8 @@ describe('loadConfig', () => {
       TRUST_PROXY: '1',
       BCRYPT_COST: '10',
       LOG_LEVEL: 'warn',
+      SMTP_URL: 'smtp://mailer:secret@mail.internal:587',
+      MAIL_FROM: 'Tic-Tac-Toe <games@ttt.example>',
     });
     expect(config).toEqual({
       env: 'production',
@@ -68,7 +70,13 @@ describe('loadConfig', () => {
       trustProxy: 1,
       bcryptCost: 10,
       logLevel: 'warn',
+      smtpUrl: 'smtp://mailer:secret@mail.internal:587',
+      mailFrom: 'Tic-Tac-Toe <games@ttt.example>',
     });
+  });
+
+  it('refuses an SMTP_URL that is not an SMTP URL', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir, SMTP_URL: 'http://mail.example' })).toThrow('SMTP_URL: must be an SMTP URL');
   });
 
   it('treats an empty variable as unset', () => {
