@@ -12,6 +12,8 @@ import { loadUser, requireUser } from './auth/middleware.js';
 import { createAuthLimiter, DEFAULT_AUTH_LIMITS, type AuthLimitRules } from './auth/rate-limit.js';
 import { deviceCookies } from './auth/device.js';
 import { authRoutes } from './auth/routes.js';
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from 'proxy-addr';
 import type { EventBus } from './db/events.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { recoveryRoutes } from './recovery/routes.js';
@@ -177,5 +179,7 @@ export function buildApp({
   app.use(staleForms);
   app.use(errorHandler);
 
-  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps, mailer };
+  /** The client address of a request that is not Express's (the WebSocket upgrade), by the same trust-proxy rule. */
+  const clientAddress = (req: IncomingMessage) => proxyaddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean);
+  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps, mailer, clientAddress };
 }

@@ -49,7 +49,7 @@ async function main() {
     process.exit(0);
   }
 
-  const { app, sessionStore, sessionMiddleware, gameDeps, mailer } = buildApp({ config, pool: db.pool, logger, bus });
+  const { app, sessionStore, sessionMiddleware, gameDeps, mailer, clientAddress } = buildApp({ config, pool: db.pool, logger, bus });
   if (!app.locals.canRecover) {
     logger.warn('"Forgot your password?" is off: in production it needs SMTP_URL (where mail goes) and PUBLIC_ORIGIN (where its links point)');
   } else if (!config.smtpUrl) {
@@ -59,7 +59,7 @@ async function main() {
   // nginx.conf closes its idle upstream connections after 4 s, before this, so it never reuses one
   // the app is closing (Node's default, stated here because the two must stay in that order).
   server.keepAliveTimeout = 5_000;
-  const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
+  const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
   const sweeper = setInterval(() => {
     expireWaitingGames(gameDeps).catch((err: unknown) => logger.warn({ err }, 'expiring waiting games failed'));
   }, EXPIRY_SWEEP_MS);

@@ -358,6 +358,7 @@ function start(root: HTMLElement) {
         announce('You have been signed out. Reload the page to continue.');
       }
     },
+    viewerId !== null,
   );
 
   /** The viewer's mark as the server rendered it, before the first live state. */

@@ -11,19 +11,26 @@ export interface LiveSocket {
   readonly connected: boolean;
 }
 
+const SIGNED_OUT = 'Signed out: reload the page to continue';
+
 export type ConnectionChange = 'connected' | 'lost' | 'restored' | 'signed-out';
 
+/**
+ * `signedIn`: whether the page was drawn for a signed-in person. When the server then greets the
+ * socket as a visitor's (the session ended: a logout in another tab, a password change elsewhere),
+ * the page says "Signed out" and goes on watching.
+ */
 export function connectLive(
   onOpen: (socket: LiveSocket) => void,
   onMessage: (message: ServerMessage) => void,
   onConnection?: (change: ConnectionChange) => void,
+  signedIn = true,
 ): LiveSocket {
   const indicator = document.getElementById('connection');
   let ws: WebSocket | null = null;
   let attempts = 0;
   let everConnected = false;
   let down = false;
-  /** The last close said "signed out": one more try, since this browser may have signed in again. */
   let signedOut = false;
 
   const show = (text: string, state: 'live' | 'down') => {
@@ -50,10 +57,10 @@ export function connectLive(
     ws = new WebSocket(url);
     ws.addEventListener('open', () => {
       attempts = 0;
-      signedOut = false;
       const first = !everConnected;
       everConnected = true;
-      show('Live', 'live');
+      if (signedOut) show(SIGNED_OUT, 'down');
+      else show('Live', 'live');
       onOpen(live);
       if (first) onConnection?.('connected');
       else if (down) onConnection?.('restored');
@@ -66,20 +73,22 @@ export function connectLive(
       } catch {
         return; // A malformed frame is ignored; the next state message carries everything anyway.
       }
+      if (message.type === 'hello') {
+        if (signedIn && !message.signedIn && !signedOut) {
+          signedOut = true;
+          show(SIGNED_OUT, 'down');
+          onConnection?.('signed-out');
+        }
+        return;
+      }
       onMessage(message);
     });
     ws.addEventListener('close', (event) => {
       ws = null;
       if (event.code === CLOSE_SIGNED_OUT) {
-        // The session this socket acted for ended. Another tab may have signed this browser in
-        // anew (a password change does): try once; if that is refused too, stop and say so.
-        signedOut = true;
-        setTimeout(open, 300);
-        return;
-      }
-      if (signedOut) {
-        show('Signed out: reload the page to continue', 'down');
-        onConnection?.('signed-out');
+        // The session this socket acted for ended. Reconnect at once: the server's hello then
+        // says whether this browser is still signed in (another tab may have signed in anew).
+        setTimeout(open, 100);
         return;
       }
       if (everConnected) {

@@ -34,17 +34,28 @@ const MAX_REFUSED = 50;
  * end when the lists changed again during it.
  */
 const LOBBY_NOTICE_MS = 500;
+/**
+ * Watching needs no account, so signed-out sockets are limited, per client address (a class or an
+ * office behind one address still fits) and per instance, so that watching cannot exhaust it.
+ */
+const WATCHERS_PER_ADDRESS = 20;
+const WATCHERS_PER_INSTANCE = 5_000;
 
 export interface LiveDeps extends GameDeps {
   logger: Logger;
   session: RequestHandler;
   /** The only Origin accepted; without it, the request's own origin (development). */
   publicOrigin: string | undefined;
+  /** The client's address as the app's trust-proxy setting reads it; default: the peer's. */
+  clientAddress?: (req: IncomingMessage) => string;
 }
 
 interface Connection {
   socket: WebSocket;
-  userId: number;
+  /** Null for a signed-out visitor, who may watch but not act. */
+  userId: number | null;
+  /** A signed-out visitor's address, counted against WATCHERS_PER_ADDRESS. */
+  address: string | null;
   /** The session the socket acts for: its id, bus key, login time and expiry (ms). */
   sid: string;
   sessionKey: string;
@@ -174,7 +185,8 @@ export function attachLive(server: Server, deps: LiveDeps) {
    * session while it was opening was not seen by it), after the bus reconnects (events may have
    * been lost), and when a socket's known expiry has passed.
    */
-  async function revalidate(conns: Connection[]) {
+  async function revalidate(all: Connection[]) {
+    const conns = all.filter((c) => c.userId !== null);
     if (conns.length === 0) return;
     const valid = await signedInSessions(deps.db, [...new Set(conns.map((c) => c.sid))]);
     const checked = new Set(conns);
@@ -205,7 +217,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
         for (const conn of lobbyWatchers) noticeLobby(conn);
         return;
       }
-      for (const conn of lobbyWatchers) if (event.lobby || event.players.includes(conn.userId)) noticeLobby(conn);
+      for (const conn of lobbyWatchers) if (event.lobby || (conn.userId !== null && event.players.includes(conn.userId))) noticeLobby(conn);
       const conns = watchers.get(event.game);
       if (!conns) return;
       if (!event.state) await refreshWatchers(event.game);
@@ -237,7 +249,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
       watchers.delete(gameId);
       latest.delete(gameId);
     }
-    if (conn.playing) {
+    if (conn.playing && conn.userId !== null) {
       presence(gameId, conn.userId, -1).catch((err: unknown) => logger.warn({ err }, 'presence update failed'));
     }
     conn.game = null;
@@ -256,9 +268,9 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (!set) watchers.set(gameId, (set = new Set()));
     set.add(conn);
     remember(game);
-    conn.playing = game.players.X?.id === conn.userId || game.players.O?.id === conn.userId;
+    conn.playing = conn.userId !== null && (game.players.X?.id === conn.userId || game.players.O?.id === conn.userId);
     send(conn, { type: 'state', game, now: deps.clock() });
-    if (conn.playing) await presence(gameId, conn.userId, 1);
+    if (conn.playing && conn.userId !== null) await presence(gameId, conn.userId, 1);
   }
 
   /** Within the per-connection budget? */
@@ -276,6 +288,11 @@ export function attachLive(server: Server, deps: LiveDeps) {
   }
 
   async function act(conn: Connection, message: Exclude<ClientMessage, { type: 'subscribe' | 'subscribe-lobby' }>) {
+    const userId = conn.userId;
+    if (userId === null) {
+      send(conn, { type: 'error', id: message.id, code: 'not_signed_in', message: 'Log in to play.' });
+      return;
+    }
     if (Date.now() >= conn.expiresAt) {
       // Page loads may have moved the expiry forward since: ask the database.
       const expires = (await signedInSessions(deps.db, [conn.sid])).get(conn.sid);
@@ -288,10 +305,10 @@ export function attachLive(server: Server, deps: LiveDeps) {
     }
     try {
       let rematchId: string | null | undefined;
-      if (message.type === 'move') await makeMove(deps, conn.userId, message.game, message.ply, message.cell, latest.get(message.game));
-      else if (message.type === 'resign') await resign(deps, conn.userId, message.game);
-      else if (message.type === 'claim') await claimVictory(deps, conn.userId, message.game);
-      else rematchId = await rematch(deps, conn.userId, message.game);
+      if (message.type === 'move') await makeMove(deps, userId, message.game, message.ply, message.cell, latest.get(message.game));
+      else if (message.type === 'resign') await resign(deps, userId, message.game);
+      else if (message.type === 'claim') await claimVictory(deps, userId, message.game);
+      else rematchId = await rematch(deps, userId, message.game);
       send(conn, { type: 'ack', id: message.id, ...(rematchId !== undefined ? { rematchId } : {}) });
     } catch (err) {
       if (err instanceof GameError || err instanceof RuleError) {
@@ -326,12 +343,30 @@ export function attachLive(server: Server, deps: LiveDeps) {
     const message = parsed.data;
     if (message.type === 'subscribe') await watch(conn, message.game);
     else if (message.type === 'subscribe-lobby') {
+      if (conn.userId === null) return send(conn, { type: 'error', code: 'not_signed_in', message: 'Log in to see your lobby.' });
       unwatch(conn);
       lobbyWatchers.add(conn);
     } else await act(conn, message);
   }
 
-  function onConnection(socket: WebSocket, identity: Pick<Connection, 'userId' | 'sid' | 'sessionKey' | 'loginAt' | 'expiresAt'>) {
+  /** Signed-out sockets per address on this instance. */
+  const watchersAt = new Map<string, number>();
+  let watcherCount = 0;
+  function admitWatcher(address: string): boolean {
+    const here = watchersAt.get(address) ?? 0;
+    if (here >= WATCHERS_PER_ADDRESS || watcherCount >= WATCHERS_PER_INSTANCE) return false;
+    watchersAt.set(address, here + 1);
+    watcherCount += 1;
+    return true;
+  }
+  function releaseWatcher(address: string) {
+    const here = (watchersAt.get(address) ?? 1) - 1;
+    if (here > 0) watchersAt.set(address, here);
+    else watchersAt.delete(address);
+    watcherCount -= 1;
+  }
+
+  function onConnection(socket: WebSocket, identity: Pick<Connection, 'userId' | 'address' | 'sid' | 'sessionKey' | 'loginAt' | 'expiresAt'>) {
     const conn: Connection = {
       socket,
       ...identity,
@@ -358,6 +393,7 @@ export function attachLive(server: Server, deps: LiveDeps) {
     connections.add(conn);
     socket.on('close', () => {
       connections.delete(conn);
+      if (conn.address !== null) releaseWatcher(conn.address);
       if (conn.lobbyTimer) clearTimeout(conn.lobbyTimer);
       unwatch(conn);
     });
@@ -371,17 +407,32 @@ export function attachLive(server: Server, deps: LiveDeps) {
     if (req.headers.origin !== expectedOrigin(req, deps.publicOrigin)) return refuse(socket, 403, 'Forbidden');
     const { session, sessionID } = await readSession(deps.session, req);
     const user = validAccount(session);
-    if (!user || !sessionID) return refuse(socket, 401, 'Unauthorized');
-    const identity = {
-      userId: user.id,
-      sid: sessionID,
-      sessionKey: sessionKey(sessionID),
-      loginAt: session!.loginAt!,
-      expiresAt: session!.cookie?.expires ? new Date(session!.cookie.expires).getTime() : Infinity,
-    };
+    let identity: Pick<Connection, 'userId' | 'address' | 'sid' | 'sessionKey' | 'loginAt' | 'expiresAt'>;
+    if (user && sessionID) {
+      identity = {
+        userId: user.id,
+        address: null,
+        sid: sessionID,
+        sessionKey: sessionKey(sessionID),
+        loginAt: session!.loginAt!,
+        expiresAt: session!.cookie?.expires ? new Date(session!.cookie.expires).getTime() : Infinity,
+      };
+    } else {
+      // Anyone may watch: a signed-out visitor's socket receives games but cannot act.
+      const address = deps.clientAddress?.(req) ?? req.socket.remoteAddress ?? '';
+      if (!admitWatcher(address)) return refuse(socket, 429, 'Too Many Requests');
+      identity = { userId: null, address, sid: '', sessionKey: '', loginAt: 0, expiresAt: Infinity };
+    }
+    let upgraded = false;
+    // An upgrade that fails before it completes gives the watcher's place back.
+    socket.once('close', () => {
+      if (!upgraded && identity.address !== null) releaseWatcher(identity.address);
+    });
     wss.handleUpgrade(req, socket, head, (ws) => {
-      logger.info({ user: user.id, instance: instanceId }, 'live socket opened');
+      upgraded = true;
+      logger.info({ user: identity.userId, instance: instanceId }, 'live socket opened');
       const conn = onConnection(ws, identity);
+      send(conn, { type: 'hello', signedIn: conn.userId !== null });
       revalidate([conn]).catch((err: unknown) => logger.warn({ err }, 'could not check a new socket\'s session'));
     });
   }

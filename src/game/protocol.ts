@@ -34,6 +34,8 @@ export type ServerMessage =
   | { type: 'ack'; id: string; rematchId?: string | null }
   | { type: 'error'; id?: string; code: string; message: string }
   /** Something in the viewer's lobby lists changed: fetch them again. */
-  | { type: 'lobby' };
+  | { type: 'lobby' }
+  /** First on every socket: whether it acts for a signed-in session (or only watches). */
+  | { type: 'hello'; signedIn: boolean };
 
 export { CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_SIGNED_OUT, CLOSE_TRY_AGAIN } from './close-codes.js';

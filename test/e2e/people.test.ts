@@ -1,7 +1,7 @@
 /**
  * Real Chromium: people find each other by invite link and in the lobby, play live over the
- * WebSocket (no reloads), a spectator watches, a signed-out visitor is asked to log in, and a
- * rematch swaps colours. Everything is driven by the accessible names of UI-CONTRACT.md.
+ * WebSocket (no reloads), a spectator watches, a signed-out visitor follows live and is asked to
+ * log in to play, and a rematch swaps colours. Everything is driven by the accessible names of UI-CONTRACT.md.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -174,13 +174,18 @@ describe.each(databaseKinds)('people in the browser (%s database)', (kind) => {
     expect(await d.page.getByRole('main').getByRole('link', { name: 'Log in' }).isVisible()).toBe(true);
     expect(await disabledCells(d.page)).toEqual(ALL_CELLS);
     expect(await d.page.getByRole('button', { name: 'Join game' }).count()).toBe(0);
+    // Watching needs no account: the signed-out visitor follows the game live too.
+    await waitForLive(d.page);
+    await setMarker(d.page, 'D');
 
-    // The game: every move reaches the opponent and the spectator live; the spectator sees whose turn it is.
+    // The game: every move reaches the opponent and the spectators live; they see whose turn it is.
     for (const [i, move] of X_WINS_TOP_ROW.entries()) {
-      await playLive({ X: a.page, O: b.page }, [c.page], [move]);
+      await playLive({ X: a.page, O: b.page }, [c.page, d.page], [move]);
       if (i < X_WINS_TOP_ROW.length - 1) {
-        await waitForStatus(c.page, move[1] === 'X' ? 'o-turn' : 'x-turn', LIVE_MS);
-        expect(await disabledCells(c.page)).toEqual(ALL_CELLS);
+        for (const page of [c.page, d.page]) {
+          await waitForStatus(page, move[1] === 'X' ? 'o-turn' : 'x-turn', LIVE_MS);
+          expect(await disabledCells(page)).toEqual(ALL_CELLS);
+        }
       }
     }
 
@@ -205,7 +210,10 @@ describe.each(databaseKinds)('people in the browser (%s database)', (kind) => {
     expect(a.navigations()).toBe(aNavigations);
     expect(b.navigations()).toBe(bNavigations);
 
-    // The visitor's page has no live script; a reload shows the exact current game.
+    // The visitor saw it all live, on the same document; a reload shows the same game.
+    expect(await waitForStatus(d.page, 'x-won', LIVE_MS)).toEqual({ status: 'x-won', text: `${a.username} (X) won` });
+    expect(await hasMarker(d.page, 'D')).toBe(true);
+    expect(await readBoard(d.page)).toEqual(finalBoard);
     await d.page.reload();
     expect(await readStatus(d.page)).toEqual({ status: 'x-won', text: `${a.username} (X) won` });
     expect(await readBoard(d.page)).toEqual(finalBoard);

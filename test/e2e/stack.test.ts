@@ -130,7 +130,10 @@ describe.skipIf(!hasNginx).each(databaseKinds)('the full stack: nginx, two app i
     const gameUrl = await startGame(a.page, 'Invite a friend', { playAs: 'X' });
     await b.page.goto(gameUrl);
     await Promise.all([b.page.waitForURL(gameUrl), b.page.getByRole('button', { name: 'Join game' }).click()]);
-    await Promise.all([waitForLive(a.page), waitForLive(b.page)]);
+    // A signed-out visitor watches through nginx too.
+    const visitor = await person();
+    await visitor.page.goto(gameUrl);
+    await Promise.all([waitForLive(a.page), waitForLive(b.page), waitForLive(visitor.page)]);
     await waitForStatus(a.page, 'your-turn', LIVE_MS);
 
     // X 4, O 0, X 2: then an instance dies.
@@ -143,6 +146,7 @@ describe.skipIf(!hasNginx).each(databaseKinds)('the full stack: nginx, two app i
       await waitForStatus(mover.page, 'your-turn', LIVE_MS);
       await cell(mover.page, index).click();
       await waitForMark(other.page, index, mark, LIVE_MS);
+      await waitForMark(visitor.page, index, mark, LIVE_MS);
     }
 
     // Both instances served this session's requests: nginx spread them.
@@ -171,6 +175,8 @@ describe.skipIf(!hasNginx).each(databaseKinds)('the full stack: nginx, two app i
     // O now has 0, 3, 6: the left column.
     expect(await waitForStatus(b.page, 'won', LIVE_MS)).toMatchObject({ status: 'won' });
     expect(await waitForStatus(a.page, 'lost', LIVE_MS)).toMatchObject({ status: 'lost', text: 'You lost' });
+    // The visitor followed it all live, across the loss of an instance.
+    expect(await waitForStatus(visitor.page, 'o-won', 10_000)).toMatchObject({ status: 'o-won' });
 
     // Nothing lost: a fresh load shows all six moves in order.
     await a.page.reload();

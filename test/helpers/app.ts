@@ -57,7 +57,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({
+  const { app, sessionStore, sessionMiddleware, gameDeps, clientAddress } = buildApp({
     config,
     pool: db.pool,
     logger: silentLogger,
@@ -70,7 +70,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   let stop = async () => {};
   if (options.listen) {
     const server = createServer(app);
-    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
+    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
     server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -54,7 +54,7 @@ export async function startInstanceOn(
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({
+  const { app, sessionStore, sessionMiddleware, gameDeps, clientAddress } = buildApp({
     config,
     pool: db.pool,
     logger: silentLogger,
@@ -64,7 +64,7 @@ export async function startInstanceOn(
     ...(options.random ? { random: options.random } : {}),
   });
   const server = createServer(app);
-  const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin });
+  const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -175,7 +175,9 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       const res = await request(t.app).get(`/games/${id}`);
       expect(res.status).toBe(200);
       expect(res.text).toMatch(/data-status="x-turn"/);
-      expect(res.text).toContain('to play or to follow this game live');
+      expect(res.text).toMatch(/Log in<\/a> to play\./);
+      // Watching needs no account: the page carries the live script.
+      expect(res.text).toMatch(/<script type="module" src="\/static\/js\/game\.js\?v=[0-9a-f]+"><\/script>/);
       expect(res.text).not.toMatch(/data-cell="\d"[^>]*aria-label="[^"]*"\s*>/); // every cell disabled
     });
 

@@ -45,9 +45,39 @@ describe.each(databaseKinds)('live play over WebSocket on the %s database', (kin
   }
 
   describe('the upgrade', () => {
-    it('is refused without a session', async () => {
-      await expect(openSocket(t.url)).rejects.toThrow('upgrade refused: 401');
-      await expect(openSocket(t.url, 'ttt.sid=s%3Aforged.signature')).rejects.toThrow('upgrade refused: 401');
+    it('lets a signed-out visitor (or a forged cookie) watch a game live, but not act or see a lobby', async () => {
+      for (const cookie of [undefined, 'ttt.sid=s%3Aforged.signature']) {
+        const { game, x } = await liveGame();
+        const visitor = await openSocket(t.url, cookie);
+        expect(await visitor.next((m) => m.type === 'hello')).toEqual({ type: 'hello', signedIn: false });
+        visitor.send({ type: 'subscribe', game });
+        expect((await visitor.next(isState)).game.ply).toBe(0);
+        visitor.send({ type: 'move', id: 'v1', game, ply: 0, cell: 8 });
+        expect(await visitor.reply('v1')).toMatchObject({ type: 'error', code: 'not_signed_in' });
+        visitor.send({ type: 'subscribe-lobby' });
+        expect(await visitor.next((m) => m.type === 'error')).toMatchObject({ code: 'not_signed_in' });
+        // A player's move reaches the visitor.
+        x.socket.send({ type: 'move', id: 'x0', game, ply: 0, cell: 4 });
+        expect(await x.socket.reply('x0')).toMatchObject({ type: 'ack' });
+        expect((await visitor.next((m) => isState(m) && m.game.ply === 1)).type).toBe('state');
+        await visitor.close();
+      }
+    });
+
+    it('limits signed-out sockets per address', async () => {
+      const opened: TestSocket[] = [];
+      try {
+        for (let i = 0; i < 20; i++) opened.push(await openSocket(t.url));
+        await expect(openSocket(t.url)).rejects.toThrow('upgrade refused: 429');
+        // A place comes back when a visitor leaves; signed-in sockets never count.
+        await opened.pop()!.close();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        opened.push(await openSocket(t.url));
+        const { cookie } = await signedIn(t.url);
+        opened.push(await openSocket(t.url, cookie));
+      } finally {
+        await Promise.all(opened.map((s) => s.close()));
+      }
     });
 
     it('is refused from a foreign Origin, even with a valid session', async () => {

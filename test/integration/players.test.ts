@@ -211,7 +211,10 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
       expect(code).toBe(4001);
       expect((await abuser.agent.get('/account')).status).toBe(303);
       expect((await submitForm(request.agent(t.app), '/login', '/login', { username: abuser.username, password: GOOD_PASSWORD })).status).toBe(401);
-      await expect(openSocket(t.url, abuser.cookie)).rejects.toThrow('401');
+      // Its cookie now opens only a visitor's socket.
+      const visitor = await openSocket(t.url, abuser.cookie);
+      expect(await visitor.next((m) => m.type === 'hello')).toEqual({ type: 'hello', signedIn: false });
+      await visitor.close();
 
       const after = await a.agent.get('/admin/users');
       expect(after.text).toMatch(new RegExp(`${a.username}: deactivate <strong>${abuser.username}</strong>`));
