@@ -30,6 +30,7 @@ export type GameErrorCode =
   | 'stale'
   | 'full'
   | 'expired'
+  | 'cancelled'
   | 'cannot_claim'
   | 'cannot_rematch'
   | 'bad_request';
@@ -47,6 +48,7 @@ const STATUS_OF: Record<GameErrorCode, number> = {
   stale: 409,
   full: 409,
   expired: 410,
+  cancelled: 410,
   cannot_claim: 409,
   cannot_rematch: 409,
 };
@@ -176,6 +178,7 @@ export async function joinGame(deps: GameDeps, userId: number, id: string): Prom
   if (game.status === 'waiting' || (game.status === 'aborted' && game.reason === 'expired')) {
     throw new GameError('expired', 'This game expired because nobody joined within an hour.');
   }
+  if (game.status === 'aborted' && game.reason === 'cancelled') throw new GameError('cancelled', 'This game was called off by the person who created it.');
   throw new GameError('full', 'Someone else has already joined this game. You can watch it.');
 }
 

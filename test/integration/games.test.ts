@@ -328,6 +328,11 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       const g = await state(id);
       expect(g.status).toBe('aborted');
       expect(g.reason).toBe('cancelled');
+      // Someone following the invite link afterwards is told so, not that the seat was taken.
+      const friend = await player();
+      const refused = await refusal(joinGame(deps(), friend.id, id));
+      expect(refused.code).toBe('cancelled');
+      expect(refused.message).toBe('This game was called off by the person who created it.');
     });
 
     it('starts a rematch when the other player accepts, colours swapped, once however often it is clicked', async () => {
