@@ -3,7 +3,7 @@
  * server.ts gives it a database and listens; tests build it the same way.
  */
 import { fileURLToPath } from 'node:url';
-import express from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -18,7 +18,8 @@ import type { EventBus } from './db/events.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { recoveryRoutes } from './recovery/routes.js';
 import type { Random } from './game/ai.js';
-import { gameRoutes } from './game/routes.js';
+import type { GameDeps } from './game/service.js';
+import { gameRefusals, gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
 import { lobbyRoutes } from './lobby/routes.js';
 import { adminRoutes, requireAdmin } from './admin/routes.js';
@@ -49,6 +50,8 @@ export interface AppDeps {
   /** Tests move time forward and fix the computer's choices. */
   clock?: () => number;
   random?: Random;
+  /** Tests make game pages without JavaScript reload faster than PAGE_RELOAD_SECONDS. */
+  pageReloadSeconds?: number;
 }
 
 export function buildApp({
@@ -60,6 +63,7 @@ export function buildApp({
   authLimits = DEFAULT_AUTH_LIMITS,
   clock = Date.now,
   random = Math.random,
+  pageReloadSeconds,
 }: AppDeps) {
   const app = express();
   app.disable('x-powered-by');
@@ -69,9 +73,27 @@ export function buildApp({
   if (config.env === 'production') app.enable('view cache');
 
   const session = createSession({ pool, secret: config.sessionSecret, secureCookies: config.secureCookies });
+  const gameDeps = { db: pool, bus, clock, random };
+  const handlers = features({ config, pool, bus, mailer, authLimits, gameDeps, pageReloadSeconds });
+  mountProbesAndAssets(app, config, pool, handlers.recovery.enabled);
+  mountMiddleware(app, config, pool, logger, session.middleware);
+  mountRoutes(app, handlers);
+  app.use('/games/:id', handlers.gameRefusals);
+  app.use(notFound);
+  app.use(staleForms);
+  app.use(errorHandler);
+
+  /** The client address of a request that is not Express's (the WebSocket upgrade), by the same trust-proxy rule. */
+  const clientAddress = (req: IncomingMessage) => proxyaddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean);
+  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps, mailer, clientAddress };
+}
+
+/** Every feature's request handlers, wired to their dependencies. */
+function features({ config, pool, bus, mailer, authLimits, gameDeps, pageReloadSeconds }: Required<Pick<AppDeps, 'config' | 'pool' | 'bus' | 'mailer' | 'authLimits'>> & { gameDeps: GameDeps; pageReloadSeconds: number | undefined }) {
   const limiter = createAuthLimiter(pool, authLimits);
   const recovery = recoveryRoutes({ db: pool, bcryptCost: config.bcryptCost, mailer, limiter, bus, publicOrigin: config.publicOrigin, env: config.env });
   const auth = authRoutes({
+    games: gameDeps,
     db: pool,
     bcryptCost: config.bcryptCost,
     secureCookies: config.secureCookies,
@@ -80,13 +102,22 @@ export function buildApp({
     bus,
     confirmAddress: recovery.confirmAddress,
   });
-  const gameDeps = { db: pool, bus, clock, random };
-  const games = gameRoutes({ ...gameDeps, publicOrigin: config.publicOrigin });
-  const lobby = lobbyRoutes({ db: pool, clock });
-  const users = userRoutes({ db: pool });
-  const admin = adminRoutes({ db: pool, bus });
+  const gameRouteDeps = { ...gameDeps, publicOrigin: config.publicOrigin, pageReloadSeconds };
+  return {
+    recovery,
+    auth,
+    games: gameRoutes(gameRouteDeps),
+    gameRefusals: gameRefusals(gameRouteDeps),
+    lobby: lobbyRoutes({ db: pool, clock: gameDeps.clock }),
+    users: userRoutes({ db: pool }),
+    admin: adminRoutes({ db: pool, bus, games: gameDeps }),
+  };
+}
 
-  // Probes and static files first: no session, no database, no log line each.
+type Handlers = ReturnType<typeof features>;
+
+/** Probes and static files first: no session, no database, no log line each. */
+function mountProbesAndAssets(app: Express, config: Config, pool: Pool, canRecover: boolean) {
   app.get('/healthz', (_req, res) => {
     res.type('text').send('ok');
   });
@@ -110,8 +141,11 @@ export function buildApp({
   // Social previews need absolute image URLs; known when the public origin is configured.
   app.locals.origin = config.publicOrigin ?? '';
   // The login page links to "Forgot your password?" only where reset mails can be sent.
-  app.locals.canRecover = recovery.enabled;
+  app.locals.canRecover = canRecover;
+}
 
+/** The middleware every page goes through, in order: logging, headers, session, user, CSRF, bodies. */
+function mountMiddleware(app: Express, config: Config, pool: Pool, logger: Logger, session: RequestHandler) {
   app.use(
     pinoHttp({
       logger,
@@ -128,7 +162,7 @@ export function buildApp({
     }),
   );
   app.use(securityHeaders({ https: config.secureCookies }));
-  app.use(session.middleware);
+  app.use(session);
   app.use(refreshSessionExpiry);
   app.use(loadUser());
   app.use(csrfTokenLocal);
@@ -139,8 +173,10 @@ export function buildApp({
   app.use(refuseNulCharacters);
   app.use(csrfProtection);
   app.use(recheckSession(pool));
+}
 
-  // Route table.
+/** The route table: every path, who may use it, and its handler. */
+function mountRoutes(app: Express, { recovery, auth, games, lobby, users, admin }: Handlers) {
   app.get('/', homeRoute(lobby.showLobby));
   app.get('/lobby/lists', requireUser, lobby.showLists);
   app.get('/login', auth.showLogin);
@@ -174,12 +210,4 @@ export function buildApp({
   app.post('/games/:id/resign', requireUser, games.resign);
   app.post('/games/:id/claim', requireUser, games.claim);
   app.post('/games/:id/rematch', requireUser, games.rematch);
-
-  app.use(notFound);
-  app.use(staleForms);
-  app.use(errorHandler);
-
-  /** The client address of a request that is not Express's (the WebSocket upgrade), by the same trust-proxy rule. */
-  const clientAddress = (req: IncomingMessage) => proxyaddr(req, app.get('trust proxy fn') as (addr: string, i: number) => boolean);
-  return { app, sessionStore: session.store, sessionMiddleware: session.middleware, gameDeps, mailer, clientAddress };
 }

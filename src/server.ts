@@ -1,20 +1,15 @@
 /**
- * Starts the product: config → database → migrations → HTTP server → graceful shutdown.
+ * Starts the product: config → database → migrations → the application (see application.ts) →
+ * listening → graceful shutdown on a signal.
  */
-import { createServer } from 'node:http';
-import { buildApp } from './app.js';
+import { createApplication, type Application } from './application.js';
 import { loadConfigOrExit } from './config.js';
 import { EmbeddedDatabaseError, openDatabase } from './db/database.js';
-import { postgresBus, type EventBus } from './db/events.js';
 import { migrate } from './db/migrate.js';
-import { attachLive } from './game/live.js';
-import { expireWaitingGames } from './game/service.js';
 import { closeLogs, createLogger } from './logger.js';
 
 /** How long in-flight requests get to finish after SIGTERM before the process exits anyway. */
 const SHUTDOWN_GRACE_MS = 10_000;
-/** How often each instance aborts friend and open games that nobody joined within the hour. */
-const EXPIRY_SWEEP_MS = 60_000;
 
 /** Signals that stop the app: Ctrl-C, a service manager, the terminal closing. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -31,13 +26,13 @@ async function main() {
   for (const signal of STOP_SIGNALS) process.on(signal, () => onStop(signal));
 
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
-  let bus: EventBus;
+  let application: Application;
   try {
     if (stopAsked) throw new StartAborted();
     await migrate(db.url, logger);
-    bus = await postgresBus(db.pool, db.url, logger);
+    application = await createApplication(config, { db, logger });
     if (stopAsked) {
-      await bus.close();
+      await application.close();
       throw new StartAborted();
     }
   } catch (err) {
@@ -49,27 +44,12 @@ async function main() {
     process.exit(0);
   }
 
-  const { app, sessionStore, sessionMiddleware, gameDeps, mailer, clientAddress } = buildApp({ config, pool: db.pool, logger, bus });
-  if (!app.locals.canRecover) {
-    logger.warn('"Forgot your password?" is off: in production it needs SMTP_URL (where mail goes) and PUBLIC_ORIGIN (where its links point)');
-  } else if (!config.smtpUrl) {
-    logger.info('no SMTP_URL: mails (password reset, address confirmation) are written to this log instead of sent');
-  }
-  const server = createServer(app);
-  // nginx.conf closes its idle upstream connections after 4 s, before this, so it never reuses one
-  // the app is closing (Node's default, stated here because the two must stay in that order).
-  server.keepAliveTimeout = 5_000;
-  const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
-  const sweeper = setInterval(() => {
-    expireWaitingGames(gameDeps).catch((err: unknown) => logger.warn({ err }, 'expiring waiting games failed'));
-  }, EXPIRY_SWEEP_MS);
-  sweeper.unref();
+  const { server } = application;
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     logger.info({ port, database: db.embedded ? 'embedded' : 'server' }, `listening on http://localhost:${port}`);
   });
-
   server.once('error', (err) => {
     logger.error({ err }, 'could not listen');
     void shutdown('listen error', 1);
@@ -86,17 +66,9 @@ async function main() {
       void db.terminate().finally(() => process.exit(1));
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    // Stop accepting, let requests in flight finish, drop idle keep-alive connections, and tell
-    // live clients to reconnect (to another instance, or to this one once it is back).
-    clearInterval(sweeper);
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await live.close();
-    await closed;
-    sessionStore.close();
-    await mailer.idle();
-    mailer.close();
-    await bus.close();
+    // Stop accepting, let requests in flight finish, and tell live clients to reconnect (to
+    // another instance, or to this one once it is back).
+    await application.close();
     await db.close();
     logger.info('stopped');
     await closeLogs(logger);

@@ -1,6 +1,6 @@
 /**
- * Counts database round trips per request: builds the real app (buildApp from src/app.ts, and the
- * live WebSocket from src/game/live.ts) on a pg.Pool whose every connection counts and records its
+ * Counts database round trips per request: builds the real site (createApplication from
+ * src/application.ts, with its live WebSocket) on a pg.Pool whose every connection counts and records its
  * queries, then makes requests one at a time and prints how many statements each needed, and which.
  *
  *   node --import tsx bench/clients/queries.ts <input.json>
@@ -8,15 +8,13 @@
  */
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import pino from 'pino';
 import WebSocket from 'ws';
-import { buildApp } from '../../src/app.js';
+import { createApplication } from '../../src/application.js';
 import { loadConfig } from '../../src/config.js';
 import { postgresBus } from '../../src/db/events.js';
-import { attachLive } from '../../src/game/live.js';
 import { emit, sleep } from '../lib/common.js';
 
 const input = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as {
@@ -61,9 +59,8 @@ async function main() {
   const pool = countingPool(input.databaseUrl);
   const bus = await postgresBus(pool, input.databaseUrl, logger);
   const config = loadConfig({ NODE_ENV: 'production', SESSION_SECRET: input.sessionSecret, LOG_LEVEL: 'silent', DATABASE_URL: input.databaseUrl });
-  const { app, sessionStore, sessionMiddleware, gameDeps } = buildApp({ config, pool, logger, bus });
-  const server = createServer(app);
-  const live = attachLive(server, { ...gameDeps, logger, session: sessionMiddleware, publicOrigin: undefined });
+  const application = await createApplication(config, { db: { pool, url: input.databaseUrl }, logger, bus });
+  const { server } = application;
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -134,10 +131,7 @@ async function main() {
     movesPerGame: moves.map((m) => m.count),
     finalMove: moves[moves.length - 1]!,
   });
-  await live.close();
-  server.closeAllConnections();
-  server.close();
-  sessionStore.close();
+  await application.close({ force: true });
   await bus.close();
   await pool.end();
   process.exit(0);

@@ -1,8 +1,9 @@
 /** User management for admins: search, (de)activate, grant or remove admin, and the action log. */
 import type { RequestHandler } from 'express';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { EventBus } from '../db/events.js';
+import { callOffWaitingGames, type GameDeps } from '../game/service.js';
 import { HttpError, renderError } from '../web/errors.js';
 import { setFlash } from '../web/locals.js';
 import { saveSession } from '../web/session.js';
@@ -39,7 +40,7 @@ export const requireAdmin: RequestHandler = (req, _res, next) => {
   next(new HttpError(403, 'This page is for administrators.'));
 };
 
-export function adminRoutes({ db, bus }: { db: Pool; bus: EventBus }) {
+export function adminRoutes({ db, bus, games }: { db: Pool; bus: EventBus; games: GameDeps }) {
   const listUsers: RequestHandler = async (req, res) => {
     const { q, page } = listQuery.parse(req.query);
     const [rows, actions] = await Promise.all([
@@ -58,7 +59,10 @@ export function adminRoutes({ db, bus }: { db: Pool; bus: EventBus }) {
     if (targetId === req.user!.id) {
       return renderError(res, 409, 'You cannot change your own account here; ask another admin.');
     }
-    if (!(await adminStore.applyAction(db, req.user!.id, targetId, action))) {
+    // A deactivated account's waiting games are called off with it: nobody could play its creator.
+    const apply = (tx: Pool | PoolClient) => adminStore.applyAction(tx, req.user!.id, targetId, action);
+    const applied = action === 'deactivate' ? await callOffWaitingGames(games, targetId, apply) : await apply(db);
+    if (!applied) {
       return renderError(res, 404, 'There is no such user.');
     }
     // Logged out everywhere at once: every instance closes the account's live sockets.

@@ -1,5 +1,5 @@
 /** SQL for the admin pages. */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 export interface AdminUserRow {
   id: number;
@@ -32,7 +32,7 @@ export type AdminAction = 'deactivate' | 'activate' | 'grant_admin' | 'remove_ad
  * Applies an action to an account and records it, in one statement each way: the change and its
  * record cannot be separated. Deactivating also voids every session and mailed link of the account.
  */
-export async function applyAction(db: Pool, adminId: number | null, targetId: number, action: AdminAction): Promise<boolean> {
+export async function applyAction(db: Pool | PoolClient, adminId: number | null, targetId: number, action: AdminAction): Promise<boolean> {
   const change: Record<AdminAction, string> = {
     deactivate: `is_active = false, sessions_valid_after = date_trunc('milliseconds', now())`,
     activate: 'is_active = true',

@@ -93,7 +93,8 @@ function retryAfterSeconds(err: unknown): number {
   throw err;
 }
 
-export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AUTH_LIMITS): AuthLimiter {
+/** One counter per rule, all in the shared rate_limits table. */
+function postgresLimiters(pool: Pool, rules: AuthLimitRules) {
   const limiter = (keyPrefix: string, rule: LimitRule) =>
     new RateLimiterPostgres({
       storeClient: pool,
@@ -104,29 +105,36 @@ export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AU
       points: rule.points,
       duration: rule.seconds,
     });
-  const loginIp = limiter('login_ip', rules.loginFailuresPerIp);
-  const loginUser = limiter('login_user', rules.loginFailuresPerUsername);
-  const loginDevice = limiter('login_device', rules.loginFailuresPerDevice);
-  const registerIp = limiter('register_ip', rules.registerPerIp);
-  const registerRefusedIp = limiter('register_refused_ip', rules.registerRefusedPerIp);
-  const registerUser = limiter('register_user', rules.registerPerUsername);
-  const resetIp = limiter('reset_ip', rules.resetPerIp);
-  const resetAccount = limiter('reset_account', rules.resetPerAccount);
-  const emailAccount = limiter('email_account', rules.emailPerAccount);
+  return {
+    loginIp: limiter('login_ip', rules.loginFailuresPerIp),
+    loginUser: limiter('login_user', rules.loginFailuresPerUsername),
+    loginDevice: limiter('login_device', rules.loginFailuresPerDevice),
+    registerIp: limiter('register_ip', rules.registerPerIp),
+    registerRefusedIp: limiter('register_refused_ip', rules.registerRefusedPerIp),
+    registerUser: limiter('register_user', rules.registerPerUsername),
+    resetIp: limiter('reset_ip', rules.resetPerIp),
+    resetAccount: limiter('reset_account', rules.resetPerAccount),
+    emailAccount: limiter('email_account', rules.emailPerAccount),
+  };
+}
+
+/** Takes a point from the key's counter; when none is left, the seconds until one is. */
+async function consume(rateLimiter: RateLimiterPostgres, key: string): Promise<RetryAfter> {
+  try {
+    await rateLimiter.consume(key);
+    return null;
+  } catch (err) {
+    return retryAfterSeconds(err);
+  }
+}
+
+export function createAuthLimiter(pool: Pool, rules: AuthLimitRules = DEFAULT_AUTH_LIMITS): AuthLimiter {
+  const { loginIp, loginUser, loginDevice, registerIp, registerRefusedIp, registerUser, resetIp, resetAccount, emailAccount } = postgresLimiters(pool, rules);
 
   const failureCounter = ({ username, device }: LoginAttempt) =>
     device
       ? { limiter: loginDevice, key: device, rule: rules.loginFailuresPerDevice }
       : { limiter: loginUser, key: usernameKey(username), rule: rules.loginFailuresPerUsername };
-
-  async function consume(rateLimiter: RateLimiterPostgres, key: string): Promise<RetryAfter> {
-    try {
-      await rateLimiter.consume(key);
-      return null;
-    } catch (err) {
-      return retryAfterSeconds(err);
-    }
-  }
 
   return {
     async checkLogin(attempt) {

@@ -49,7 +49,12 @@ export async function startSession(req: Request, bus: EventBus, { user, loginAt 
   req.session.refreshedAt = Date.now();
 }
 
-export function authRoutes(deps: AuthRouteDeps) {
+function clearSessionCookie(res: Response, secureCookies: boolean) {
+  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secureCookies, path: '/' });
+}
+
+/** Logging in and creating an account, both counted by the rate limits. */
+function signInRoutes(deps: AuthRouteDeps) {
   const { limiter, devices } = deps;
 
   const showLogin: RequestHandler = (req, res) => {
@@ -108,6 +113,11 @@ export function authRoutes(deps: AuthRouteDeps) {
     res.redirect(303, next);
   };
 
+  return { showLogin, postLogin, showRegister, postRegister };
+}
+
+/** What a signed-in person does with their account: log out, change the password, end other sessions, delete it. */
+function accountRoutes(deps: AuthRouteDeps) {
   const showLogout: RequestHandler = (req, res) => {
     if (!req.user) return res.redirect(303, '/');
     res.render('logout', { title: 'Log out' });
@@ -119,7 +129,7 @@ export function authRoutes(deps: AuthRouteDeps) {
     // After the row is gone, so a socket opening meanwhile is caught by its own check (see live.ts);
     // its sockets on every instance stop acting for it.
     if (ended) await deps.bus.publish({ kind: 'session', session: ended });
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: '/' });
+    clearSessionCookie(res, deps.secureCookies);
     res.redirect(303, '/?logged_out=1');
   };
 
@@ -159,9 +169,14 @@ export function authRoutes(deps: AuthRouteDeps) {
     if (!outcome.ok) return renderAccount(res, 'delete', outcome.errors);
     await deps.bus.publish({ kind: 'user', user: user.id });
     await destroySession(req);
-    res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: deps.secureCookies, path: '/' });
+    clearSessionCookie(res, deps.secureCookies);
     res.redirect(303, '/?deleted=1');
   };
 
-  return { postOtherSessions, postDelete, showLogin, postLogin, showRegister, postRegister, showLogout, postLogout, showAccount, postPassword };
+  return { showLogout, postLogout, showAccount, postPassword, postOtherSessions, postDelete };
+}
+
+/** Every account page and form post, by the names src/app.ts mounts them under. */
+export function authRoutes(deps: AuthRouteDeps) {
+  return { ...signInRoutes(deps), ...accountRoutes(deps) };
 }

@@ -4,6 +4,7 @@
  */
 import type { Pool } from 'pg';
 import { z } from 'zod';
+import { callOffWaitingGames, type GameDeps } from '../game/service.js';
 import { SessionEnded } from '../web/errors.js';
 import { dummyHash, hashPassword, isReservedUsername, normalizePassword, passwordProblem, USERNAME_PATTERN, verifyPassword } from './passwords.js';
 import { deleteAccount as removeAccount, findAccountById, findAccountByUsername, insertAccount, recordLogin, replacePasswordHash, updatePassword, type AccountRow } from './store.js';
@@ -11,6 +12,8 @@ import { deleteAccount as removeAccount, findAccountById, findAccountByUsername,
 export interface AuthDeps {
   db: Pool;
   bcryptCost: number;
+  /** Deleting an account calls off its waiting games through the game service. */
+  games: GameDeps;
 }
 
 export type FieldErrors = Record<string, string>;
@@ -84,7 +87,7 @@ export function firstErrors(error: z.ZodError): FieldErrors {
  * replaced.
  * @returns the account's hash that matched (the new one after a rehash), or undefined.
  */
-export async function passwordMatches(deps: AuthDeps, account: AccountRow, password: string): Promise<string | undefined> {
+export async function passwordMatches(deps: Pick<AuthDeps, 'db' | 'bcryptCost'>, account: AccountRow, password: string): Promise<string | undefined> {
   const result = await verifyPassword(password, account.passwordHash);
   if (result === 'no-match') return undefined;
   if (result === 'match') return account.passwordHash;
@@ -178,6 +181,6 @@ export async function deleteAccount(deps: AuthDeps, userId: number, body: unknow
   if (!account || !(await passwordMatches(deps, account, parsed.data.password))) {
     return { ok: false, errors: { password: 'That password is not correct.' } };
   }
-  await removeAccount(deps.db, userId);
+  await callOffWaitingGames(deps.games, userId, (tx) => removeAccount(tx, userId));
   return { ok: true };
 }

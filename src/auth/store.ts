@@ -1,5 +1,5 @@
 /** All SQL for accounts. */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 
 export interface AccountRow {
   id: number;
@@ -92,9 +92,10 @@ export function voidSessions(db: Pool, id: number, sid?: string): Promise<number
 /**
  * Deletes an account but keeps its row, so every game keeps both players ("deleted user"): the
  * name and address are freed, the password can never match, every session ends, every emailed
- * link dies, waiting games are called off.
+ * link dies. Its waiting games are called off by the caller, in the same transaction (see
+ * callOffWaitingGames in the game service).
  */
-export async function deleteAccount(db: Pool, id: number): Promise<void> {
+export async function deleteAccount(db: Pool | PoolClient, id: number): Promise<void> {
   await db.query(
     `WITH gone AS (
        UPDATE users SET deleted_at = now(), is_active = false, is_admin = false, password_hash = '!',
@@ -102,8 +103,7 @@ export async function deleteAccount(db: Pool, id: number): Promise<void> {
               sessions_valid_after = date_trunc('milliseconds', now())
         WHERE id = $1 RETURNING id),
      links AS (DELETE FROM email_tokens WHERE user_id IN (SELECT id FROM gone))
-     UPDATE games SET status = 'aborted', reason = 'cancelled', version = version + 1, updated_at = now(), finished_at = now()
-      WHERE status = 'waiting' AND created_by IN (SELECT id FROM gone)`,
+     SELECT 1`,
     [id],
   );
 }

@@ -51,33 +51,34 @@ export interface EventBus {
 }
 
 /**
- * One dedicated connection per instance LISTENs; publishing uses the pool. If the listening
- * connection drops, it reconnects with backoff and tells subscribers to resync.
+ * The one dedicated connection per instance that LISTENs. If it drops, subscribers hear that the
+ * database is unavailable; it then reconnects with backoff and tells them to resync.
  */
-export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Logger): Promise<EventBus> {
-  const handlers: ((event: BusEvent) => void)[] = [];
-  let client: pg.Client | undefined;
-  let closed = false;
-  let retryMs = 250;
-  let retryTimer: NodeJS.Timeout | undefined;
+class Listener {
+  private client: pg.Client | undefined;
+  private closed = false;
+  private retryMs = 250;
+  private retryTimer: NodeJS.Timeout | undefined;
 
-  const deliver = (event: BusEvent) => {
-    for (const handler of handlers) handler(event);
-  };
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly logger: Logger,
+    private readonly deliver: (event: BusEvent) => void,
+  ) {}
 
-  async function listen(isReconnect: boolean) {
-    const next = new pg.Client({ connectionString: databaseUrl });
+  async listen(isReconnect: boolean) {
+    const next = new pg.Client({ connectionString: this.databaseUrl });
     next.on('notification', (message) => {
       try {
-        deliver(busEventSchema.parse(JSON.parse(message.payload ?? '')));
+        this.deliver(busEventSchema.parse(JSON.parse(message.payload ?? '')));
       } catch (err) {
-        logger.warn({ err }, 'ignored a malformed live event');
+        this.logger.warn({ err }, 'ignored a malformed live event');
       }
     });
     next.on('error', (err) => {
-      logger.warn({ err }, 'live event connection lost');
-      deliver({ kind: 'unavailable' });
-      scheduleReconnect();
+      this.logger.warn({ err }, 'live event connection lost');
+      this.deliver({ kind: 'unavailable' });
+      this.scheduleReconnect();
     });
     try {
       await next.connect();
@@ -86,29 +87,43 @@ export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Lo
       await next.end().catch(() => undefined);
       throw err;
     }
-    client = next;
-    retryMs = 250;
-    if (isReconnect) deliver({ kind: 'resync' });
+    this.client = next;
+    this.retryMs = 250;
+    if (isReconnect) this.deliver({ kind: 'resync' });
   }
 
-  function scheduleReconnect() {
-    const lost = client;
-    client = undefined;
-    void lost?.end().catch(() => undefined);
-    if (closed || retryTimer) return;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      listen(true).catch((err: unknown) => {
-        logger.warn({ err, retryMs }, 'live events: reconnect failed');
-        retryMs = Math.min(retryMs * 2, 5_000);
-        scheduleReconnect();
-      });
-    }, retryMs);
-    retryTimer.unref();
+  async close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    await this.client?.end().catch(() => undefined);
   }
+
+  private scheduleReconnect() {
+    const lost = this.client;
+    this.client = undefined;
+    void lost?.end().catch(() => undefined);
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.listen(true).catch((err: unknown) => {
+        this.logger.warn({ err, retryMs: this.retryMs }, 'live events: reconnect failed');
+        this.retryMs = Math.min(this.retryMs * 2, 5_000);
+        this.scheduleReconnect();
+      });
+    }, this.retryMs);
+    this.retryTimer.unref();
+  }
+}
+
+/** Each instance LISTENs on its own connection (see Listener); publishing uses the pool. */
+export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Logger): Promise<EventBus> {
+  const handlers: ((event: BusEvent) => void)[] = [];
+  const listener = new Listener(databaseUrl, logger, (event) => {
+    for (const handler of handlers) handler(event);
+  });
 
   // Listening before anything is published, so this instance misses none of its own events.
-  await listen(false);
+  await listener.listen(false);
 
   // Every transaction that notifies takes one cluster-wide lock for its commit, so notifying
   // transactions commit one at a time: one per event would cap the move rate at one WAL flush per
@@ -122,10 +137,6 @@ export async function postgresBus(pool: pg.Pool, databaseUrl: string, logger: Lo
     subscribe(handler) {
       handlers.push(handler);
     },
-    async close() {
-      closed = true;
-      clearTimeout(retryTimer);
-      await client?.end().catch(() => undefined);
-    },
+    close: () => listener.close(),
   };
 }

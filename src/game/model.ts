@@ -16,8 +16,6 @@ export const LEVEL_NAMES: Record<Level, string> = { easy: 'Easy', medium: 'Mediu
 
 /** A friend or open game that nobody joins within this time is aborted. */
 export const WAITING_EXPIRES_MS = 60 * 60 * 1000;
-/** A player away this long on their own turn can be beaten by "Claim victory". */
-export const CLAIM_AFTER_MS = 60 * 1000;
 
 export interface Player {
   /** null for the computer. */
@@ -40,7 +38,10 @@ export interface GameState {
   players: { X: Player | null; O: Player | null };
   /** Cells in the order they were played; X played the first. */
   moves: number[];
-  /** For each human seat whose player has no live connection: since when (ms). */
+  /**
+   * For each human seat: null while its player has a live socket, else when they are or were last
+   * there (ms; may be in the future after a page load, see presence.ts).
+   */
   awaySince: { X: number | null; O: number | null };
   /** When the player to move got the turn (ms). */
   turnStartedAt: number | null;
@@ -58,11 +59,4 @@ export function markOf(state: GameState, userId: number | null | undefined): Mar
   if (state.players.X?.id === userId) return 'X';
   if (state.players.O?.id === userId) return 'O';
   return null;
-}
-
-/** When the player to move may be beaten by Claim victory, or null if they are here. */
-export function claimableAt(state: GameState, mover: Mark): number | null {
-  const away = state.awaySince[mover];
-  if (state.status !== 'active' || away === null || state.players[mover]?.id == null) return null;
-  return Math.max(away, state.turnStartedAt ?? away) + CLAIM_AFTER_MS;
 }

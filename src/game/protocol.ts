@@ -10,9 +10,9 @@ const gameId = z.string().regex(/^[A-Za-z0-9]{12}$/, 'not a game id');
 const requestId = z.string().min(1).max(40);
 
 export const clientMessageSchema = z.discriminatedUnion('type', [
-  /** Follow a game (with the last version seen, to resync after a gap) or the lobby lists. */
-  z.object({ type: z.literal('subscribe'), game: gameId, version: z.number().int().min(0).optional() }),
-  z.object({ type: z.literal('subscribe-lobby') }),
+  /** Follow a game (its whole state comes at once, then on every change) or the lobby lists. */
+  z.object({ type: z.literal('subscribe'), id: requestId.optional(), game: gameId }),
+  z.object({ type: z.literal('subscribe-lobby'), id: requestId.optional() }),
   z.object({
     type: z.literal('move'),
     id: requestId,
@@ -32,6 +32,7 @@ export type ServerMessage =
   /** The whole game (small enough to send whole), with the server's clock for countdowns. */
   | { type: 'state'; game: GameState; now: number }
   | { type: 'ack'; id: string; rematchId?: string | null }
+  /** `id`: the message it answers, whenever that message had one. */
   | { type: 'error'; id?: string; code: string; message: string }
   /** Something in the viewer's lobby lists changed: fetch them again. */
   | { type: 'lobby' }

@@ -1,15 +1,22 @@
 /**
- * What players do with games: create, join, move, resign, claim, rematch. Each is one transaction
- * (rules + store), followed by one live event once it has committed.
+ * Every write to a game: create, join, move, resign, claim, rematch, expiry, calling off the games
+ * of a deleted or deactivated account, and presence. Each is one transaction (rules + store) that
+ * yields a GameChange, published once it has committed (see changes.ts, the one publish point).
  */
 import { randomInt } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
-import type { EventBus, GameEvent } from '../db/events.js';
+import type { EventBus } from '../db/events.js';
+import { publishChanges, type GameChange } from './changes.js';
 import { inTransaction } from '../db/transaction.js';
 import { chooseMove, type Level, type Random } from './ai.js';
-import { claimableAt, markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
+import { markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
 import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
+import { claimableAt, PAGE_PRESENCE_MS } from './presence.js';
 import * as store from './store.js';
+import { seatOf, type GameRow } from './row.js';
+import { GameError } from './errors.js';
+
+export { GameError, type GameErrorCode } from './errors.js';
 import { rateGame } from '../users/ratings.js';
 import * as ratingStore from '../users/store.js';
 
@@ -22,50 +29,6 @@ export interface GameDeps {
   random: Random;
 }
 
-export type GameErrorCode =
-  | RuleError['code']
-  | 'not_found'
-  | 'not_a_player'
-  | 'not_started'
-  | 'stale'
-  | 'full'
-  | 'expired'
-  | 'cancelled'
-  | 'cannot_claim'
-  | 'cannot_rematch'
-  | 'bad_request';
-
-const STATUS_OF: Record<GameErrorCode, number> = {
-  not_found: 404,
-  not_a_player: 403,
-  bad_request: 400,
-  out_of_range: 400,
-  bad_board: 400,
-  occupied: 409,
-  game_over: 409,
-  not_your_turn: 409,
-  not_started: 409,
-  stale: 409,
-  full: 409,
-  expired: 410,
-  cancelled: 410,
-  cannot_claim: 409,
-  cannot_rematch: 409,
-};
-
-/** A refused action, with a code for programs and a sentence for the player. */
-export class GameError extends Error {
-  readonly status: number;
-  constructor(
-    readonly code: GameErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'GameError';
-    this.status = STATUS_OF[code];
-  }
-}
-
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const GAME_ID_PATTERN = /^[A-Za-z0-9]{12}$/;
 
@@ -76,27 +39,17 @@ export function newGameId(): string {
   return id;
 }
 
-function seatOf(game: { playerX: number | null; playerO: number | null }, userId: number): Mark | null {
-  if (game.playerX === userId) return 'X';
-  if (game.playerO === userId) return 'O';
-  return null;
-}
 
 function notFound(): GameError {
   return new GameError('not_found', 'There is no game at this address.');
 }
 
 /** Who plays a game, as rating and live events need it. */
-type Seats = Pick<store.LockedGame, 'id' | 'mode' | 'playerX' | 'playerO'>;
+type Seats = Pick<GameRow, 'id' | 'mode' | 'playerX' | 'playerO'>;
 
-function gameEvent(game: Pick<Seats, 'id' | 'playerX' | 'playerO'>, version: number, lobby: boolean): GameEvent {
-  const players = [game.playerX, game.playerO].filter((p): p is number => p !== null);
-  return { kind: 'game', game: game.id, version, players, lobby };
-}
-
-/** Publishes after commit; a lost event only delays an update (clients resync by version). */
-async function announce(deps: GameDeps, event: GameEvent) {
-  await deps.bus.publish(event);
+/** Publishes after commit (see changes.ts). */
+function announce(deps: GameDeps, ...changes: GameChange[]): Promise<void> {
+  return publishChanges(deps.bus, changes);
 }
 
 export async function loadGame(deps: Pick<GameDeps, 'db' | 'clock'>, id: string): Promise<GameState | undefined> {
@@ -153,7 +106,7 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
     // The computer as X opens at once, so the game page shows its first move.
     if (vsComputer && mark === 'O') await computerOpens(deps, tx, id, options.level, now);
   });
-  await announce(deps, { kind: 'game', game: id, version: 1, players: [userId], lobby: options.mode === 'open' });
+  await announce(deps, { kind: 'created', game: id, version: 1, players: [userId], open: options.mode === 'open' });
   return id;
 }
 
@@ -168,12 +121,12 @@ export async function joinGame(deps: GameDeps, userId: number, id: string): Prom
   const now = deps.clock();
   const seated = await store.takeSeat(deps.db, id, userId, now, now - WAITING_EXPIRES_MS);
   if (seated) {
-    await announce(deps, { kind: 'game', game: id, version: seated.version, players: [seated.playerX, seated.playerO], lobby: true });
+    await announce(deps, { kind: 'joined', game: id, version: seated.version, players: [seated.playerX, seated.playerO], open: true });
     return;
   }
   const game = await loadGame(deps, id);
   if (!game) throw notFound();
-  if (game.players.X?.id === userId || game.players.O?.id === userId) return; // already seated: nothing to do
+  if (markOf(game, userId)) return; // already seated: nothing to do
   if (game.mode === 'ai') throw new GameError('full', 'This is a game against the computer; you can watch it.');
   if (game.status === 'waiting' || (game.status === 'aborted' && game.reason === 'expired')) {
     throw new GameError('expired', 'This game expired because nobody joined within an hour.');
@@ -182,11 +135,9 @@ export async function joinGame(deps: GameDeps, userId: number, id: string): Prom
   throw new GameError('full', 'Someone else has already joined this game. You can watch it.');
 }
 
-/** What an action did: the game's new version (null if nothing changed) and what to return. */
-interface Change<T> {
-  version: number | null;
-  /** Whether lobby lists beyond the players' own change (the game ended, a rematch started). */
-  lobby: boolean;
+/** What an action did: the kind of change and the game's new version (none if nothing changed), and what to return. */
+interface Outcome<T> {
+  change: { kind: GameChange['kind']; version: number } | null;
   value: T;
 }
 
@@ -198,19 +149,19 @@ async function asPlayer<T>(
   deps: GameDeps,
   userId: number,
   id: string,
-  act: (tx: PoolClient, game: store.LockedGame, you: Mark, now: number) => Promise<Change<T>>,
+  act: (tx: PoolClient, game: GameRow, you: Mark, now: number) => Promise<Outcome<T>>,
 ): Promise<T> {
   if (!GAME_ID_PATTERN.test(id)) throw notFound();
   const now = deps.clock();
-  const { game, change } = await inTransaction(deps.db, async (tx) => {
+  const { game, outcome } = await inTransaction(deps.db, async (tx) => {
     const game = await store.lockGame(tx, id);
     if (!game) throw notFound();
     const you = seatOf(game, userId);
     if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
-    return { game, change: await act(tx, game, you, now) };
+    return { game, outcome: await act(tx, game, you, now) };
   });
-  if (change.version !== null) await announce(deps, gameEvent(game, change.version, change.lobby));
-  return change.value;
+  if (outcome.change) await announce(deps, { ...outcome.change, game: id, players: [game.playerX, game.playerO], open: game.mode === 'open' });
+  return outcome.value;
 }
 
 function mustBeActive(game: { status: GameStatus }) {
@@ -296,7 +247,7 @@ export async function makeMove(
     throw new GameError('stale', STALE);
   }
   const state = stateAfter(game, moves, after, recorded, now);
-  await announce(deps, { ...gameEvent(seats, state.version, after.result !== null), state });
+  await announce(deps, { kind: after.result ? 'ended' : 'moved', game: id, version: state.version, players: [seats.playerX, seats.playerO], state });
   return state;
 }
 
@@ -305,13 +256,13 @@ export function resign(deps: GameDeps, userId: number, id: string): Promise<void
   return asPlayer(deps, userId, id, async (tx, game, you, now) => {
     if (game.status === 'waiting') {
       const version = await store.endGame(tx, id, { status: 'aborted', result: null, reason: 'cancelled' }, now);
-      return { version, lobby: true, value: undefined };
+      return { change: { kind: 'ended', version }, value: undefined };
     }
     mustBeActive(game);
     const result = you === 'X' ? 'o_won' : 'x_won';
     const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'resigned' }, now);
     await rateIfRated(tx, game, result);
-    return { version, lobby: true, value: undefined };
+    return { change: { kind: 'ended', version }, value: undefined };
   });
 }
 
@@ -320,9 +271,7 @@ export function claimVictory(deps: GameDeps, userId: number, id: string): Promis
   return asPlayer(deps, userId, id, async (tx, game, you, now) => {
     mustBeActive(game);
     const state = store.toGameState((await store.readGameState(tx, id, now))!, WAITING_EXPIRES_MS);
-    const opponent = otherMark(you);
-    const mover = state.ply % 2 === 0 ? 'X' : 'O';
-    const claimAt = mover === opponent ? claimableAt(state, opponent) : null;
+    const claimAt = claimableAt(state, otherMark(you));
     if (claimAt === null) throw new GameError('cannot_claim', 'You can claim victory only while your opponent is away on their turn.');
     if (claimAt > now) {
       throw new GameError('cannot_claim', `Your opponent may still come back. You can claim victory in ${Math.ceil((claimAt - now) / 1000)} s.`);
@@ -330,7 +279,7 @@ export function claimVictory(deps: GameDeps, userId: number, id: string): Promis
     const result = you === 'X' ? 'x_won' : 'o_won';
     const version = await store.endGame(tx, id, { status: 'finished', result, reason: 'abandoned' }, now);
     await rateIfRated(tx, game, result);
-    return { version, lobby: true, value: undefined };
+    return { change: { kind: 'ended', version }, value: undefined };
   });
 }
 
@@ -340,14 +289,14 @@ export function claimVictory(deps: GameDeps, userId: number, id: string): Promis
  * Returns the new game's id, or null while the offer waits.
  */
 export function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
-  return asPlayer(deps, userId, id, async (tx, game, _you, now): Promise<Change<string | null>> => {
+  return asPlayer(deps, userId, id, async (tx, game, _you, now): Promise<Outcome<string | null>> => {
     if (game.status !== 'finished') throw new GameError('cannot_rematch', 'A rematch can start once the game is over.');
-    if (game.rematchId) return { version: null, lobby: false, value: game.rematchId };
+    if (game.rematchId) return { change: null, value: game.rematchId };
 
     const vsComputer = game.mode === 'ai';
     const offered = game.rematchOfferedBy === game.playerX || game.rematchOfferedBy === game.playerO;
-    if (!vsComputer && !offered) return { version: await store.setRematchOffer(tx, id, userId, now), lobby: false, value: null };
-    if (!vsComputer && game.rematchOfferedBy === userId) return { version: null, lobby: false, value: null };
+    if (!vsComputer && !offered) return { change: { kind: 'rematch-offered', version: await store.setRematchOffer(tx, id, userId, now) }, value: null };
+    if (!vsComputer && game.rematchOfferedBy === userId) return { change: null, value: null };
 
     const nextId = newGameId();
     await store.insertGame(tx, {
@@ -363,7 +312,7 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
       now,
     });
     if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, nextId, game.aiLevel, now);
-    return { version: await store.linkRematch(tx, id, nextId, now), lobby: true, value: nextId };
+    return { change: { kind: 'rematched', version: await store.linkRematch(tx, id, nextId, now) }, value: nextId };
   });
 }
 
@@ -371,9 +320,49 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
 export async function expireWaitingGames(deps: GameDeps): Promise<number> {
   const now = deps.clock();
   const expired = await store.expireWaitingGames(deps.db, now - WAITING_EXPIRES_MS, now);
-  for (const game of expired) {
-    await announce(deps, { kind: 'game', game: game.id, version: game.version, players: [game.createdBy], lobby: true });
-  }
+  await announce(deps, ...expired.map((game) => endedChange(game)));
   await store.forgetOldPresence(deps.db, now - 24 * 60 * 60 * 1000);
   return expired.length;
+}
+
+function endedChange(game: { id: string; version: number; createdBy: number; mode: GameMode }): GameChange {
+  return { kind: 'ended', game: game.id, version: game.version, players: [game.createdBy], open: game.mode === 'open' };
+}
+
+/**
+ * Changes an account and calls off the games nobody joined that it created, in one transaction
+ * (account deletion and deactivation): nobody can join a game whose creator can no longer play.
+ * @returns what `changeAccount` returned.
+ */
+export async function callOffWaitingGames<T>(deps: GameDeps, userId: number, changeAccount: (tx: PoolClient) => Promise<T>): Promise<T> {
+  const now = deps.clock();
+  const { value, calledOff } = await inTransaction(deps.db, async (tx) => ({
+    value: await changeAccount(tx),
+    calledOff: await store.callOffWaitingGames(tx, userId, now),
+  }));
+  await announce(deps, ...calledOff.map((game) => endedChange(game)));
+  return value;
+}
+
+/**
+ * A player of the game came or went: only what watchers see changes (who is away), so the event
+ * carries no version and watchers re-read the game.
+ */
+export function announcePresence(deps: Pick<GameDeps, 'bus'>, gameId: string): Promise<void> {
+  return publishChanges(deps.bus, [{ kind: 'presence', game: gameId, version: 0, players: [] }]);
+}
+
+/**
+ * Someone loaded the page of `game`. A player's load of an active game is presence (see
+ * presence.ts: play without JavaScript counts as being there): it is saved, watchers are told, and
+ * the game is returned as it now is.
+ */
+export async function seenOnPage(deps: GameDeps, viewerId: number | null, game: GameState): Promise<GameState> {
+  const seat = markOf(game, viewerId);
+  if (!seat || game.status !== 'active') return game;
+  const now = deps.clock();
+  await store.savePagePresence(deps.db, game.id, viewerId!, now);
+  await announcePresence(deps, game.id);
+  const away = game.awaySince[seat];
+  return away === null ? game : { ...game, awaySince: { ...game.awaySince, [seat]: Math.max(away, now + PAGE_PRESENCE_MS) } };
 }

@@ -1,55 +1,33 @@
 /** All SQL for games, moves and presence. Times go in and out as milliseconds since the epoch. */
 import type { Pool, PoolClient } from 'pg';
-import type { Level } from './ai.js';
-import { computerName, type EndReason, type FinalResult, type GameMode, type GameState, type GameStatus } from './model.js';
+import type { EndReason, FinalResult, GameMode, GameState, GameStatus } from './model.js';
+import { PAGE_PRESENCE_MS } from './presence.js';
+import { GAME_COLUMNS, GAME_FROM, ms, seatName, type GameRow } from './row.js';
 import type { Mark } from './rules.js';
 
 type Db = Pool | PoolClient;
 
-/** A timestamptz column as milliseconds. Only ever given fixed column names, never input. */
-const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 const at = (time: number) => new Date(time);
-/** A player's name as shown: a deleted account keeps its games under this name. */
-export const displayName = (alias: string) => `CASE WHEN ${alias}.deleted_at IS NULL THEN ${alias}.username ELSE 'deleted user' END`;
 
 /** A player counts as connected while an instance refreshes their row (every 10 s) within this. */
 export const PRESENCE_STALE_MS = 30_000;
+/** The presence rows of page loads (play without JavaScript) use this in place of an instance id. */
+const PAGE_INSTANCE = 'page';
 
-/** The columns a move or an ending needs, read under a row lock. */
-export interface LockedGame {
-  id: string;
-  mode: GameMode;
-  aiLevel: Level | null;
-  aiMark: Mark | null;
-  createdBy: number;
-  playerX: number | null;
-  playerO: number | null;
-  status: GameStatus;
-  board: string;
-  ply: number;
-  version: number;
-  rematchOfferedBy: number | null;
-  rematchId: string | null;
-}
-
-const LOCKED_COLUMNS = `id, mode, ai_level AS "aiLevel", ai_mark AS "aiMark", created_by AS "createdBy",
-  player_x AS "playerX", player_o AS "playerO", status, board, ply, version,
-  rematch_offered_by AS "rematchOfferedBy", rematch_id AS "rematchId"`;
-
-/** Reads the columns a move needs, without a lock (the move's own update is guarded). */
-export async function findGame(db: Db, id: string): Promise<LockedGame | undefined> {
-  const { rows } = await db.query<LockedGame>({ name: 'find-game', text: `SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1`, values: [id] });
+/** Reads a game without a lock (a move's own update is guarded). */
+export async function findGame(db: Db, id: string): Promise<GameRow | undefined> {
+  const { rows } = await db.query<GameRow>({ name: 'find-game', text: `SELECT ${GAME_COLUMNS} FROM ${GAME_FROM} WHERE g.id = $1`, values: [id] });
   return rows[0];
 }
 
 /** Reads a game and holds its row until the transaction ends, so changes to it take turns. */
-export async function lockGame(tx: PoolClient, id: string): Promise<LockedGame | undefined> {
-  const { rows } = await tx.query<LockedGame>({ name: 'lock-game', text: `SELECT ${LOCKED_COLUMNS} FROM games WHERE id = $1 FOR UPDATE`, values: [id] });
+export async function lockGame(tx: PoolClient, id: string): Promise<GameRow | undefined> {
+  const { rows } = await tx.query<GameRow>({ name: 'lock-game', text: `SELECT ${GAME_COLUMNS} FROM ${GAME_FROM} WHERE g.id = $1 FOR UPDATE OF g`, values: [id] });
   return rows[0];
 }
 
 /** A game as created: the seats and mode of a locked game, plus how it starts. */
-export interface NewGame extends Pick<LockedGame, 'id' | 'mode' | 'aiLevel' | 'aiMark' | 'createdBy' | 'playerX' | 'playerO'> {
+export interface NewGame extends Pick<GameRow, 'id' | 'mode' | 'aiLevel' | 'aiMark' | 'createdBy' | 'playerX' | 'playerO'> {
   status: 'waiting' | 'active';
   rematchOf: string | null;
   now: number;
@@ -178,62 +156,62 @@ export async function linkRematch(tx: Db, gameId: string, nextId: string, now: n
   return rows[0]!.version;
 }
 
+/** A waiting game that was aborted, as its announcement needs it. */
+export interface AbortedGame {
+  id: string;
+  version: number;
+  createdBy: number;
+  mode: GameMode;
+}
+
 /** Aborts friend and open games that nobody joined in time; returns what changed. */
-export async function expireWaitingGames(db: Db, createdBefore: number, now: number) {
-  const { rows } = await db.query<{ id: string; version: number; createdBy: number }>(
+export async function expireWaitingGames(db: Db, createdBefore: number, now: number): Promise<AbortedGame[]> {
+  const { rows } = await db.query<AbortedGame>(
     `UPDATE games SET status = 'aborted', reason = 'expired', version = version + 1, updated_at = $2, finished_at = $2
       WHERE status = 'waiting' AND created_at <= $1
-     RETURNING id, version, created_by AS "createdBy"`,
+     RETURNING id, version, created_by AS "createdBy", mode`,
     [at(createdBefore), at(now)],
   );
   return rows;
 }
 
-interface StateRow {
-  id: string;
-  mode: GameMode;
-  aiLevel: Level | null;
-  aiMark: Mark | null;
-  createdBy: number;
-  playerX: number | null;
-  playerO: number | null;
-  xName: string | null;
-  oName: string | null;
-  status: GameStatus;
-  result: FinalResult | null;
-  reason: EndReason | null;
-  board: string;
-  ply: number;
-  version: number;
-  turnStartedAt: number | null;
-  createdAt: number;
-  rematchOfferedBy: number | null;
-  rematchId: string | null;
+/** Calls off the games nobody joined that the user created (their account is deleted or deactivated). */
+export async function callOffWaitingGames(db: Db, userId: number, now: number): Promise<AbortedGame[]> {
+  const { rows } = await db.query<AbortedGame>(
+    `UPDATE games SET status = 'aborted', reason = 'cancelled', version = version + 1, updated_at = $2, finished_at = $2
+      WHERE status = 'waiting' AND created_by = $1
+     RETURNING id, version, created_by AS "createdBy", mode`,
+    [userId, at(now)],
+  );
+  return rows;
+}
+
+/** A game with what its page shows besides the row: the moves, and each seat's presence. */
+interface StateRow extends GameRow {
   moves: number[];
   xAwaySince: number | null;
   oAwaySince: number | null;
 }
 
-/** Since when the seat's player has had no live connection; NULL while connected. */
+/**
+ * When the seat's player is away from (see presence.ts): NULL while an instance holds a live socket
+ * of theirs; otherwise the later of when their last socket closed (or its instance stopped
+ * refreshing it) and when their last page load's presence ends, which may be in the future.
+ */
 const awaySince = (seat: string, staleBefore = '$2') => `(
-  SELECT CASE WHEN coalesce(bool_or(p.connections > 0 AND p.seen_at > ${staleBefore}), false) THEN NULL
-              ELSE ${ms('coalesce(max(p.seen_at), g.created_at)')} END
+  SELECT CASE WHEN coalesce(bool_or(p.instance_id <> '${PAGE_INSTANCE}' AND p.connections > 0 AND p.seen_at > ${staleBefore}), false) THEN NULL
+              ELSE ${ms(`greatest(coalesce(max(p.seen_at) FILTER (WHERE p.instance_id <> '${PAGE_INSTANCE}'), g.created_at),
+                                  max(p.seen_at) FILTER (WHERE p.instance_id = '${PAGE_INSTANCE}') + interval '${PAGE_PRESENCE_MS} milliseconds')`)} END
     FROM game_presence p WHERE p.game_id = g.id AND p.user_id = g.${seat})`;
 
 /** The whole state of a game in one query: row, names, moves and presence. */
 export async function readGameState(db: Db, id: string, now: number): Promise<StateRow | undefined> {
   const { rows } = await db.query<StateRow>({
     name: 'game-state',
-    text: `SELECT g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
-            g.player_x AS "playerX", g.player_o AS "playerO", ${displayName('ux')} AS "xName", ${displayName('uo')} AS "oName",
-            g.status, g.result, g.reason, g.board, g.ply, g.version,
-            ${ms('g.turn_started_at')} AS "turnStartedAt", ${ms('g.created_at')} AS "createdAt",
-            g.rematch_offered_by AS "rematchOfferedBy", g.rematch_id AS "rematchId",
+    text: `SELECT ${GAME_COLUMNS},
             array(SELECT m.cell FROM moves m WHERE m.game_id = g.id ORDER BY m.ply) AS moves,
             ${awaySince('player_x')} AS "xAwaySince", ${awaySince('player_o')} AS "oAwaySince"
-       FROM games g
-       LEFT JOIN users ux ON ux.id = g.player_x
-       LEFT JOIN users uo ON uo.id = g.player_o
+       FROM ${GAME_FROM}
       WHERE g.id = $1`,
     values: [id, at(now - PRESENCE_STALE_MS)],
   });
@@ -271,6 +249,16 @@ export async function savePresence(db: Db, changes: PresenceRow[]) {
   });
 }
 
+/** A player of the game loaded its page: they count as present for PAGE_PRESENCE_MS from `now`. */
+export async function savePagePresence(db: Db, gameId: string, userId: number, now: number): Promise<void> {
+  await db.query({
+    name: 'save-page-presence',
+    text: `INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at) VALUES ($1, $2, '${PAGE_INSTANCE}', 0, $3)
+     ON CONFLICT (game_id, user_id, instance_id) DO UPDATE SET seen_at = greatest(game_presence.seen_at, EXCLUDED.seen_at)`,
+    values: [gameId, userId, at(now)],
+  });
+}
+
 /** Every instance refreshes its own connected rows; rows it stops refreshing go stale. */
 export async function refreshPresence(db: Db, instanceId: string, now: number) {
   await db.query(`UPDATE game_presence SET seen_at = $2 WHERE instance_id = $1 AND connections > 0`, [instanceId, at(now)]);
@@ -282,11 +270,8 @@ export async function forgetOldPresence(db: Db, before: number) {
 
 export function toGameState(row: StateRow, waitingExpiresMs: number): GameState {
   const seat = (mark: Mark) => {
-    const id = mark === 'X' ? row.playerX : row.playerO;
-    const name = mark === 'X' ? row.xName : row.oName;
-    if (id !== null && name !== null) return { id, name };
-    if (row.aiMark === mark && row.aiLevel) return { id: null, name: computerName(row.aiLevel) };
-    return null;
+    const name = seatName(row, mark);
+    return name === null ? null : { id: mark === 'X' ? row.playerX : row.playerO, name };
   };
   return {
     id: row.id,

@@ -3,8 +3,9 @@
  * server renders the page from it and the browser script updates the same page from it.
  */
 import { analyseMoves, boardAt, VERDICT_WORDS } from './analysis.js';
-import { claimableAt, markOf, type GameState } from './model.js';
-import { otherMark, parseBoard, turn, winner, type Mark } from './rules.js';
+import { markOf, type GameState } from './model.js';
+import { claimableAt, isAway, nextPresenceChange } from './presence.js';
+import { otherMark, parseBoard, turn, winner, type Board, type Mark } from './rules.js';
 
 export type ViewStatus =
   | 'waiting'
@@ -67,12 +68,19 @@ export interface GameView {
   canClaim: boolean;
   /** When Claim victory becomes possible for the viewer (ms), while the opponent is away. */
   claimAt: number | null;
+  /**
+   * The next moment (ms, server clock) at which time alone changes this view: a countdown's next
+   * second, a player going away. Null when only a message from the server can change it.
+   */
+  refreshAt: number | null;
   /** The title of the browser tab: whose turn or the result first, then which game. */
   title: string;
 }
 
 /** The name shown for the empty seat of a game waiting for its second player. */
 export const WAITING_NAME = 'Waiting for a player…';
+/** The name shown for a seat nobody took (a game called off before anyone joined). */
+const EMPTY_SEAT_NAME = '—';
 
 export function cellName(cell: number): string {
   return `row ${Math.floor(cell / 3) + 1}, column ${(cell % 3) + 1}`;
@@ -118,90 +126,115 @@ function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; te
   return { status: mover === 'X' ? 'x-turn' : 'o-turn', text: `${name(mover)} (${mover}) to move` };
 }
 
-export function viewGame(state: GameState, viewerId: number | null, now: number, options: { replayPly?: number } = {}): GameView {
-  const you = markOf(state, viewerId);
-  const over = state.status === 'finished' || state.status === 'aborted';
+/** The board as shown (the position after `shownPly` moves), cell by cell, for the viewer. */
+function cellsOf(state: GameState, you: Mark | null, shownPly: number): { board: Board; cells: CellView[] } {
   const total = state.moves.length;
-  // A finished game can be stepped through: the board shows the position after `shownPly` moves.
-  const shownPly = over && options.replayPly !== undefined ? Math.max(0, Math.min(total, options.replayPly)) : total;
   const board = shownPly === total ? parseBoard(state.board) : boardAt(state.moves, shownPly);
-  const { status, text } = statusFor(state, you);
   const line: readonly number[] = winner(board)?.line ?? [];
   const lastCell = shownPly > 0 ? state.moves[shownPly - 1] : undefined;
   const mover = turn(board);
-  const active = state.status === 'active';
-  const opponent = you ? otherMark(you) : null;
-  const opponentPlayer = opponent ? state.players[opponent] : null;
-
-  const cells: CellView[] = board.map((mark, cell) => ({
-    mark: mark ?? '',
+  const cells = board.map((mark, cell) => ({
+    mark: mark ?? ('' as const),
     label: `${capitalise(cellName(cell))}, ${mark ?? 'empty'}`,
-    playable: active && you === mover && mark === null,
+    playable: state.status === 'active' && you === mover && mark === null,
     win: line.includes(cell),
     last: cell === lastCell,
   }));
+  return { board, cells };
+}
 
+/** The move list, judged by perfect play once the game is finished. */
+function movesOf(state: GameState, over: boolean, shownPly: number): MoveView[] {
+  const analysis = state.status === 'finished' && state.moves.length > 0 ? analyseMoves(state.moves) : null;
+  return state.moves.map((cell, i) => ({
+    text: `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`,
+    mark: i % 2 === 0 ? 'X' : 'O',
+    cell,
+    verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
+    mistake: analysis?.verdicts[i]!.mistake ?? false,
+    firstMistake: analysis?.firstMistake === i,
+    current: over && i === shownPly - 1,
+  }));
+}
+
+/** When claims can be made: by the viewer against an away opponent, and against the viewer while away. */
+interface Claims {
+  /** Claim victory: only against a human opponent who is away on their own turn. */
+  claimAt: number | null;
+  /** The other side of it: a player away on their turn (connection dropped) sees how long they have. */
+  againstYou: number | null;
+}
+
+function claimsFor(state: GameState, you: Mark | null, now: number): Claims {
+  const opponent = you ? otherMark(you) : null;
+  return {
+    claimAt: opponent && isAway(state, opponent, now) ? claimableAt(state, opponent) : null,
+    againstYou: you && isAway(state, you, now) ? claimableAt(state, you) : null,
+  };
+}
+
+/** The second line under the status: a rematch offer, an absent player's countdown, the invite. */
+function detailFor(state: GameState, you: Mark | null, viewerId: number | null, claims: Claims, now: number): string {
+  const opponentName = (you && state.players[otherMark(you)]?.name) || null;
+  const offeredBy = state.rematch.offeredBy;
+  const openOffer = state.status === 'finished' && state.rematch.nextId === null && offeredBy !== null;
+  const seconds = (at: number) => Math.ceil((at - now) / 1000);
+  if (openOffer && you && offeredBy !== viewerId) return `${opponentName ?? 'Your opponent'} wants a rematch.`;
+  if (openOffer && offeredBy === viewerId) return `Rematch offered. Waiting for ${opponentName ?? 'your opponent'} to accept.`;
+  if (claims.claimAt !== null) {
+    const left = seconds(claims.claimAt);
+    return `${opponentName ?? 'Your opponent'} has left. You can claim victory${left > 0 ? ` in ${left} s` : ''}.`;
+  }
+  if (claims.againstYou !== null) {
+    const left = seconds(claims.againstYou);
+    return `You seem to be away: ${opponentName ?? 'Your opponent'} can claim victory ${left > 0 ? `in ${left} s` : 'now'}. Make your move.`;
+  }
+  if (state.status === 'waiting' && state.mode === 'friend' && you) return 'Send the invite link to a friend. The game starts when they join.';
+  return '';
+}
+
+/** "Your turn · Game against bob": the tab says first whether the game needs you, then where you are. */
+function titleFor(state: GameState, you: Mark | null, status: ViewStatus, text: string): string {
+  const playerName = (mark: Mark) => state.players[mark]?.name ?? null;
+  const opponentName = you ? playerName(otherMark(you)) : null;
+  const where = you ? (opponentName ? `Game against ${opponentName}` : 'New game') : `${playerName('X') ?? '…'} vs ${playerName('O') ?? '…'}`;
+  return `${status === 'your-turn' ? 'Your turn' : text} · ${where}`;
+}
+
+/**
+ * What the viewer (a user id, or null for a signed-out visitor) sees of the game at `now` (ms, the
+ * server's clock); `replayPly` shows a finished game after that many moves.
+ */
+export function viewGame(state: GameState, viewerId: number | null, now: number, options: { replayPly?: number } = {}): GameView {
+  const you = markOf(state, viewerId);
+  const over = state.status === 'finished' || state.status === 'aborted';
+  const finished = state.status === 'finished';
+  const active = state.status === 'active';
+  const total = state.moves.length;
+  // A finished game can be stepped through: the board shows the position after `shownPly` moves.
+  const shownPly = over && options.replayPly !== undefined ? Math.max(0, Math.min(total, options.replayPly)) : total;
+  const { board, cells } = cellsOf(state, you, shownPly);
+  const mover = turn(board);
+  const { status, text } = statusFor(state, you);
+  const claims = claimsFor(state, you, now);
+  const rematchOffered = finished && state.rematch.offeredBy !== null && state.rematch.offeredBy === viewerId && state.rematch.nextId === null;
   const players = (['X', 'O'] as const).map((mark) => ({
     mark,
-    name: state.players[mark]?.name ?? (state.status === 'waiting' ? WAITING_NAME : '—'),
+    name: state.players[mark]?.name ?? (state.status === 'waiting' ? WAITING_NAME : EMPTY_SEAT_NAME),
     you: you === mark,
-    away: active && state.players[mark]?.id != null && state.awaySince[mark] !== null,
+    away: isAway(state, mark, now),
     turn: active && mover === mark,
   }));
-
-  const analysis = state.status === 'finished' && total > 0 ? analyseMoves(state.moves) : null;
-  const moves = state.moves.map(
-    (cell, i): MoveView => ({
-      text: `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`,
-      mark: i % 2 === 0 ? 'X' : 'O',
-      cell,
-      verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
-      mistake: analysis?.verdicts[i]!.mistake ?? false,
-      firstMistake: analysis?.firstMistake === i,
-      current: over && i === shownPly - 1,
-    }),
-  );
-
-  // Claim victory: only against a human opponent who is away on their own turn.
-  const claimAt = active && opponent && mover === opponent ? claimableAt(state, opponent) : null;
-  const offeredBy = state.rematch.offeredBy;
-  const finished = state.status === 'finished';
-  const rematchOffered = finished && offeredBy !== null && offeredBy === viewerId;
-
-  let detail = '';
-  if (finished && state.rematch.nextId === null && offeredBy !== null && you && offeredBy !== viewerId) {
-    detail = `${opponentPlayer?.name ?? 'Your opponent'} wants a rematch.`;
-  } else if (rematchOffered) {
-    detail = `Rematch offered. Waiting for ${opponentPlayer?.name ?? 'your opponent'} to accept.`;
-  } else if (claimAt !== null) {
-    const seconds = Math.ceil((claimAt - now) / 1000);
-    detail =
-      seconds > 0
-        ? `${opponentPlayer?.name ?? 'Your opponent'} has left. You can claim victory in ${seconds} s.`
-        : `${opponentPlayer?.name ?? 'Your opponent'} has left. You can claim victory.`;
-  } else if (state.status === 'waiting' && state.mode === 'friend' && you) {
-    detail = 'Send the invite link to a friend. The game starts when they join.';
-  }
-
-  // "Your turn · Game against bob": the tab says first whether the game needs you, then where you are.
-  const playerName = (mark: Mark) => state.players[mark]?.name ?? null;
-  const opponentName = opponent ? playerName(opponent) : null;
-  const where = you
-    ? opponentName
-      ? `Game against ${opponentName}`
-      : 'New game'
-    : `${playerName('X') ?? '…'} vs ${playerName('O') ?? '…'}`;
-  const title = `${status === 'your-turn' ? 'Your turn' : text} · ${where}`;
   return {
     version: state.version,
     ply: state.ply,
     you,
     status,
     statusText: text,
-    detail,
+    detail: detailFor(state, you, viewerId, claims, now),
     cells,
     players,
-    moves,
+    moves: movesOf(state, over, shownPly),
     replay: over && total > 0 ? { ply: shownPly, total } : null,
     canHint: active && you === mover && state.mode === 'ai' && (state.aiLevel === 'easy' || state.aiLevel === 'medium'),
     canJoin: state.status === 'waiting' && viewerId !== null && !you,
@@ -211,10 +244,19 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
     rematchOffered,
     rematchId: state.rematch.nextId,
     showInvite: state.status === 'waiting' && state.mode === 'friend' && you !== null,
-    canClaim: claimAt !== null && claimAt <= now,
-    claimAt,
-    title,
+    canClaim: claims.claimAt !== null && claims.claimAt <= now,
+    claimAt: claims.claimAt,
+    refreshAt: refreshAt(state, now, claims.claimAt ?? claims.againstYou),
+    title: titleFor(state, you, status, text),
   };
+}
+
+/** A countdown shown in the detail line changes every second; presence changes at its own moments. */
+function refreshAt(state: GameState, now: number, countdownTo: number | null): number | null {
+  const presence = nextPresenceChange(state, now);
+  if (countdownTo === null || countdownTo <= now) return presence;
+  const nextSecond = now + (((countdownTo - now - 1) % 1000) + 1);
+  return presence === null ? nextSecond : Math.min(presence, nextSecond);
 }
 
 /** What the announcer compares to say what changed: the number of moves, the status and detail. */
@@ -248,7 +290,8 @@ export function announced(view: Pick<GameView, 'moves' | 'statusText' | 'detail'
 export function announcement(before: Announced, view: GameView): string {
   const parts: string[] = [];
   view.players.forEach((p, i) => {
-    if (!p.you && before.names[i] === WAITING_NAME && p.name !== WAITING_NAME) parts.push(`${p.name} joined.`);
+    const seated = p.name !== WAITING_NAME && p.name !== EMPTY_SEAT_NAME;
+    if (!p.you && before.names[i] === WAITING_NAME && seated) parts.push(`${p.name} joined.`);
   });
   const fresh = view.moves.slice(before.moves);
   for (const move of fresh) parts.push(`${move.mark} played ${cellName(move.cell)}.`);

@@ -1,9 +1,10 @@
 /** The lobby: the home page of a signed-in player, and its lists as a fragment for live refresh. */
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
-import { computerName, WAITING_EXPIRES_MS } from '../game/model.js';
+import { WAITING_EXPIRES_MS } from '../game/model.js';
+import { moverAt, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
+import { otherMark, type Mark } from '../game/rules.js';
 import * as lobbyStore from './store.js';
-import type { LobbyGameRow } from './store.js';
 
 interface LobbyRow {
   id: string;
@@ -12,30 +13,31 @@ interface LobbyRow {
   yourTurn: boolean;
 }
 
-const nameOf = (row: LobbyGameRow, mark: 'X' | 'O') =>
-  (mark === 'X' ? row.xName : row.oName) ?? (row.aiMark === mark && row.aiLevel ? computerName(row.aiLevel) : 'waiting…');
+const OUTCOME_WORDS = { won: 'You won', lost: 'You lost', draw: 'Draw' } as const;
 
-function describeForPlayer(row: LobbyGameRow, viewerId: number): LobbyRow {
-  const you = row.playerX === viewerId ? 'X' : 'O';
-  const them = you === 'X' ? 'O' : 'X';
-  const mover = row.ply % 2 === 0 ? 'X' : 'O';
-  const opponent = (you === 'X' ? row.oName : row.xName) ?? (row.aiLevel ? computerName(row.aiLevel) : null);
+function describeForPlayer(row: GameRow, viewerId: number): LobbyRow {
+  const you = seatOf(row, viewerId) ?? 'X';
+  const them = otherMark(you);
+  const yourTurn = row.status === 'active' && moverAt(row.ply) === you;
+  const opponent = seatName(row, them);
   const title = opponent ? `You (${you}) vs ${opponent} (${them})` : `You (${you}), waiting for an opponent`;
   let detail: string;
   if (row.status === 'waiting') detail = row.mode === 'friend' ? 'Waiting for your friend' : 'Open, waiting for someone to join';
-  else if (row.status === 'active') detail = mover === you ? 'Your turn' : 'Their turn';
+  else if (row.status === 'active') detail = yourTurn ? 'Your turn' : 'Their turn';
   else if (row.status === 'aborted') detail = 'Aborted';
-  else if (row.result === 'draw') detail = 'Draw';
-  else detail = (row.result === 'x_won') === (you === 'X') ? 'You won' : 'You lost';
-  return { id: row.id, title, detail, yourTurn: row.status === 'active' && mover === you };
+  else detail = OUTCOME_WORDS[outcomeFor(row.result, you)!];
+  return { id: row.id, title, detail, yourTurn };
 }
 
-function describeOpen(row: LobbyGameRow): LobbyRow {
+/** A seat's name, or that it is free. */
+const nameOf = (row: GameRow, seat: Mark) => seatName(row, seat) ?? 'waiting…';
+
+function describeOpen(row: GameRow): LobbyRow {
   const mark = row.playerX !== null ? 'X' : 'O';
-  return { id: row.id, title: `${nameOf(row, mark)} plays ${mark}`, detail: `You would play ${mark === 'X' ? 'O' : 'X'}`, yourTurn: false };
+  return { id: row.id, title: `${nameOf(row, mark)} plays ${mark}`, detail: `You would play ${otherMark(mark)}`, yourTurn: false };
 }
 
-function describeLive(row: LobbyGameRow): LobbyRow {
+function describeLive(row: GameRow): LobbyRow {
   return {
     id: row.id,
     title: `${nameOf(row, 'X')} (X) vs ${nameOf(row, 'O')} (O)`,

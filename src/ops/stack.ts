@@ -113,14 +113,63 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs = 30_00
   throw new Error(`${url} was not ready within ${timeoutMs} ms`);
 }
 
+/** The built server, or the source one when this file itself runs from source (tsx). */
+function defaultAppCommand(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fromSource ? [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/server.ts')] : [process.execPath, path.join(ROOT, 'dist/server.js')];
+}
+
+/** Starts app instance number `index` on `port`; its output goes to options.onOutput, or stdout. */
+function spawnInstance(appCommand: string[], index: number, port: number, options: StackOptions): AppInstance {
+  const child = spawn(appCommand[0]!, [...appCommand.slice(1)], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: process.env.NODE_ENV ?? 'production',
+      ...options.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: options.databaseUrl,
+      // Exactly one proxy hop (nginx) is trusted for X-Forwarded-For and -Proto.
+      TRUST_PROXY: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout!, child.stderr!]) {
+    stream.setEncoding('utf8').on('data', (chunk: string) => {
+      if (options.onOutput) options.onOutput(index, chunk);
+      else process.stdout.write(chunk);
+    });
+  }
+  return { port, process: child, exited: once(child, 'exit').then(() => undefined) };
+}
+
+/** Writes the stack's nginx.conf into `dir`, has nginx check it, and starts nginx on it. */
+function spawnNginx(nginxBinary: string, dir: string, port: number, upstreams: number[]): ChildProcess {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
+  const config = stackNginxConfig(readFileSync(path.join(ROOT, 'nginx.conf'), 'utf8'), { dir, port, upstreams });
+  writeFileSync(path.join(dir, 'nginx.conf'), config);
+  const check = spawnSync(nginxBinary, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`nginx rejected the configuration:\n${check.stderr}`);
+  return spawn(nginxBinary, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+}
+
+/** nginx's access log so far; empty before its first request. */
+function readAccessLog(dir: string): string {
+  try {
+    return readFileSync(path.join(dir, 'access.log'), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const count = options.instances ?? 2;
   const dir = mkdtempSync(path.join(tmpdir(), 'ttt-stack-'));
   const ports = await consecutivePorts(count);
   const nginxPort = options.port || (await freePort());
-  // The built server, or the source one when this file itself runs from source (tsx).
-  const fromSource = import.meta.url.endsWith('.ts');
-  const appCommand = options.appCommand ?? (fromSource ? [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/server.ts')] : [process.execPath, path.join(ROOT, 'dist/server.js')]);
+  const appCommand = options.appCommand ?? defaultAppCommand();
   const instances: AppInstance[] = [];
   let nginx: ChildProcess | undefined;
 
@@ -139,54 +188,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    for (const [index, port] of ports.entries()) {
-      const child = spawn(appCommand[0]!, [...appCommand.slice(1)], {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          NODE_ENV: process.env.NODE_ENV ?? 'production',
-          ...options.env,
-          PORT: String(port),
-          HOST: '127.0.0.1',
-          DATABASE_URL: options.databaseUrl,
-          // Exactly one proxy hop (nginx) is trusted for X-Forwarded-For and -Proto.
-          TRUST_PROXY: '1',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      for (const stream of [child.stdout!, child.stderr!]) {
-        stream.setEncoding('utf8').on('data', (chunk: string) => {
-          if (options.onOutput) options.onOutput(index, chunk);
-          else process.stdout.write(chunk);
-        });
-      }
-      instances.push({ port, process: child, exited: once(child, 'exit').then(() => undefined) });
-    }
+    for (const [index, port] of ports.entries()) instances.push(spawnInstance(appCommand, index, port, options));
     await Promise.all(instances.map((i) => waitForHealth(`http://127.0.0.1:${i.port}`, i.process)));
-
-    mkdirSync(dir, { recursive: true });
-    copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
-    const config = stackNginxConfig(readFileSync(path.join(ROOT, 'nginx.conf'), 'utf8'), { dir, port: nginxPort, upstreams: ports });
-    writeFileSync(path.join(dir, 'nginx.conf'), config);
-    const nginxBinary = options.nginxBinary ?? 'nginx';
-    const check = spawnSync(nginxBinary, ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
-    if (check.status !== 0) throw new Error(`nginx rejected the configuration:\n${check.stderr}`);
-    nginx = spawn(nginxBinary, ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+    nginx = spawnNginx(options.nginxBinary ?? 'nginx', dir, nginxPort, ports);
     const url = `http://127.0.0.1:${nginxPort}`;
     await waitForHealth(url, nginx, 10_000);
-    return {
-      url,
-      instances,
-      dir,
-      accessLog: () => {
-        try {
-          return readFileSync(path.join(dir, 'access.log'), 'utf8');
-        } catch {
-          return '';
-        }
-      },
-      stop,
-    };
+    return { url, instances, dir, accessLog: () => readAccessLog(dir), stop };
   } catch (err) {
     await stop();
     throw err;

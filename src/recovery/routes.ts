@@ -24,7 +24,13 @@ export interface RecoveryRouteDeps extends RecoveryDeps {
 
 const SENT = 'If an account matches, we have sent a link to its email address. It works once, for one hour.';
 
-export function recoveryRoutes(deps: RecoveryRouteDeps) {
+/** Whether this site mails links (reset, confirm an address), and the origin they point at. */
+interface MailLinks {
+  enabled: boolean;
+  origin(req: Request): string;
+}
+
+function mailLinks(deps: RecoveryRouteDeps): MailLinks {
   /**
    * Mail must reach people, and its links must point at this site: whenever mail really leaves,
    * only at the configured PUBLIC_ORIGIN (a Host header is the sender's to choose, and a reset link
@@ -33,7 +39,11 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
    */
   const enabled = deps.mailer.enabled && (deps.publicOrigin !== undefined || !deps.mailer.delivers);
   const origin = (req: Request) => deps.publicOrigin ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  return { enabled, origin };
+}
 
+/** "Forgot your password?" and the reset link it mails. */
+function resetRoutes(deps: RecoveryRouteDeps, { enabled, origin }: MailLinks) {
   const requireEnabled: RequestHandler = (_req, _res, next) =>
     next(enabled ? undefined : new HttpError(404, 'Password reset by email is not available on this site. Ask its administrator for help.'));
 
@@ -84,6 +94,11 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
     res.redirect(303, '/');
   };
 
+  return { requireEnabled, showForgot, postForgot, openResetLink, showReset, postReset };
+}
+
+/** The account's email address: adding one, the link that confirms it, and showing it. */
+function emailRoutes(deps: RecoveryRouteDeps, { enabled, origin }: MailLinks) {
   const postEmail: RequestHandler = async (req, res) => {
     const user = req.user!;
     const retryAfter = await deps.limiter.checkEmailChange(user.id);
@@ -129,5 +144,11 @@ export function recoveryRoutes(deps: RecoveryRouteDeps) {
     if (enabled) await requestEmailChange(deps, user, email, origin(req));
   };
 
-  return { enabled, accountLocals, confirmAddress, requireEnabled, showForgot, postForgot, openResetLink, showReset, postReset, postEmail, showConfirmLink, postConfirmLink };
+  return { postEmail, showConfirmLink, postConfirmLink, accountLocals, confirmAddress };
+}
+
+/** Every recovery and email page, by the names src/app.ts mounts them under; `enabled` says whether mail works. */
+export function recoveryRoutes(deps: RecoveryRouteDeps) {
+  const links = mailLinks(deps);
+  return { enabled: links.enabled, ...resetRoutes(deps, links), ...emailRoutes(deps, links) };
 }

@@ -2,8 +2,9 @@
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { computerName, LEVEL_NAMES } from '../game/model.js';
-import type { Level } from '../game/ai.js';
+import { LEVEL_NAMES } from '../game/model.js';
+import { DELETED_NAME, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
+import { otherMark } from '../game/rules.js';
 import { renderError } from '../web/errors.js';
 import { displayRating, isProvisional } from './ratings.js';
 import * as usersStore from './store.js';
@@ -11,9 +12,22 @@ import * as usersStore from './store.js';
 const PAGE_SIZE = 20;
 const pageParam = z.coerce.number().int().min(1).max(10_000).catch(1);
 
-function resultWords(result: string, you: 'X' | 'O'): 'Won' | 'Lost' | 'Draw' {
-  if (result === 'draw') return 'Draw';
-  return (result === 'x_won') === (you === 'X') ? 'Won' : 'Lost';
+const OUTCOME_WORDS = { won: 'Won', lost: 'Lost', draw: 'Draw' } as const;
+
+/** One line of a profile's game history, from the profile owner's side. */
+function historyLine(row: GameRow, userId: number) {
+  const you = seatOf(row, userId) ?? 'X';
+  const opponent = seatName(row, otherMark(you));
+  const ratingChange = you === 'X' ? row.xRatingChange : row.oRatingChange;
+  return {
+    id: row.id,
+    opponent: opponent ?? '—',
+    opponentLink: row.mode !== 'ai' && opponent !== DELETED_NAME ? opponent : null,
+    result: OUTCOME_WORDS[outcomeFor(row.result, you) ?? 'draw'],
+    you,
+    ratingChange: ratingChange === null ? null : Math.round(ratingChange),
+    finishedAt: new Date(row.finishedAt ?? row.updatedAt),
+  };
 }
 
 export function userRoutes({ db }: { db: Pool }) {
@@ -25,20 +39,7 @@ export function userRoutes({ db }: { db: Pool }) {
       usersStore.recordOf(db, profile.id),
       usersStore.finishedGames(db, profile.id, PAGE_SIZE + 1, (page - 1) * PAGE_SIZE),
     ]);
-    const games = rows.slice(0, PAGE_SIZE).map((row) => ({
-      id: row.id,
-      opponent:
-        row.mode === 'ai'
-          ? computerName((row.aiLevel ?? 'perfect') as Level)
-          : row.opponentDeleted
-            ? 'deleted user'
-            : (row.opponentName ?? '—'),
-      opponentLink: row.mode !== 'ai' && !row.opponentDeleted ? row.opponentName : null,
-      result: resultWords(row.result, row.you),
-      you: row.you,
-      ratingChange: row.ratingChange === null ? null : Math.round(row.ratingChange),
-      finishedAt: row.finishedAt,
-    }));
+    const games = rows.slice(0, PAGE_SIZE).map((row) => historyLine(row, profile.id));
     res.render('profile', {
       title: profile.username,
       profile,

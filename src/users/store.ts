@@ -1,6 +1,7 @@
 /** SQL for players: ratings, profiles, leaderboard. */
 import type { Pool, PoolClient } from 'pg';
 import type { Rating } from './ratings.js';
+import { GAME_COLUMNS, GAME_FROM, type GameRow } from '../game/row.js';
 
 type Db = Pool | PoolClient;
 
@@ -71,28 +72,10 @@ export async function recordOf(db: Db, userId: number): Promise<{ people: Record
   return { people: pick(false), computer: pick(true) };
 }
 
-export interface HistoryRow {
-  id: string;
-  mode: string;
-  aiLevel: string | null;
-  you: 'X' | 'O';
-  opponentName: string | null;
-  opponentDeleted: boolean;
-  result: string;
-  ratingChange: number | null;
-  finishedAt: Date;
-}
-
 /** Finished games, newest first, one page at a time (one extra row says whether more follow). */
-export async function finishedGames(db: Db, userId: number, limit: number, offset: number): Promise<HistoryRow[]> {
-  const { rows } = await db.query<HistoryRow>(
-    `SELECT g.id, g.mode, g.ai_level AS "aiLevel",
-            CASE WHEN g.player_x IS NOT DISTINCT FROM $1 THEN 'X' ELSE 'O' END AS you,
-            opp.username AS "opponentName", opp.deleted_at IS NOT NULL AS "opponentDeleted",
-            g.result, CASE WHEN g.player_x IS NOT DISTINCT FROM $1 THEN g.x_rating_change ELSE g.o_rating_change END AS "ratingChange",
-            g.finished_at AS "finishedAt"
-       FROM games g
-       LEFT JOIN users opp ON opp.id = CASE WHEN g.player_x IS NOT DISTINCT FROM $1 THEN g.player_o ELSE g.player_x END
+export async function finishedGames(db: Db, userId: number, limit: number, offset: number): Promise<GameRow[]> {
+  const { rows } = await db.query<GameRow>(
+    `SELECT ${GAME_COLUMNS} FROM ${GAME_FROM}
       WHERE g.status = 'finished' AND (g.player_x = $1 OR g.player_o = $1)
       ORDER BY g.finished_at DESC, g.id
       LIMIT $2 OFFSET $3`,

@@ -4,6 +4,8 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isDatabaseUnavailable } from '../db/database.js';
+import { RuleError } from '../game/rules.js';
+import { GameError, type GameErrorCode } from '../game/errors.js';
 
 /** An error whose message is meant for the person who made the request. */
 export class HttpError extends Error {
@@ -29,12 +31,40 @@ export class SessionEnded extends HttpError {
   }
 }
 
+/** The HTTP status of every refusal the game service makes: the one map from codes to statuses. */
+const REFUSAL_STATUS: Record<GameErrorCode, number> = {
+  bad_request: 400,
+  out_of_range: 400,
+  bad_board: 400,
+  not_a_player: 403,
+  no_hint: 403,
+  not_found: 404,
+  occupied: 409,
+  game_over: 409,
+  not_your_turn: 409,
+  not_started: 409,
+  stale: 409,
+  full: 409,
+  cannot_claim: 409,
+  cannot_rematch: 409,
+  expired: 410,
+  cancelled: 410,
+};
+
+/** A refusal by the game (GameError or RuleError) and its HTTP status; undefined for any other error. */
+export function refusal(err: unknown): { status: number; message: string } | undefined {
+  if (err instanceof GameError || err instanceof RuleError) return { status: REFUSAL_STATUS[err.code], message: err.message };
+  return undefined;
+}
+
 const TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Please log in',
   403: 'Not allowed',
   404: 'Page not found',
   405: 'Not allowed',
+  409: 'Not possible now',
+  410: 'Gone',
   413: 'Too large',
   415: 'Unsupported request',
   429: 'Too many attempts',
@@ -85,6 +115,11 @@ export const errorHandler: ErrorRequestHandler = (err: ErrorLike, req, res, next
     req.log?.warn({ err }, 'database unavailable');
     res.set('Retry-After', '5');
     renderError(res, 503, 'We cannot reach our database right now. Nothing you saved is lost: please try again in a few seconds.');
+    return;
+  }
+  const refused = refusal(err);
+  if (refused) {
+    renderError(res, refused.status, refused.message);
     return;
   }
   const status = statusOf(err);

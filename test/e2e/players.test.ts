@@ -55,6 +55,17 @@ describe('players in the browser', () => {
     await expect.poll(() => mistake.count(), { timeout: LIVE_MS }).toBe(1);
     expect(await mistake.textContent()).toMatch(/^X: row \d, column \d — (lost a drawn game|threw away a win) First mistake$/);
     expect(await mistake.getByText('First mistake').isVisible()).toBe(true);
+
+    // The list the script redrew live is the server's markup item for item, down to the last
+    // move's aria-current="step" (the replay's current move).
+    const liveItems = await p.page.locator('#moves > li').evaluateAll((items) => items.map((li) => li.outerHTML));
+    const serverItems = await p.page.evaluate(async () => {
+      const html = await (await fetch(location.href, { headers: { Accept: 'text/html' } })).text();
+      const served = new DOMParser().parseFromString(html, 'text/html');
+      return [...served.querySelectorAll('#moves > li')].map((li) => li.outerHTML);
+    });
+    expect(serverItems.at(-1)).toContain('aria-current="step"');
+    expect(liveItems).toEqual(serverItems);
   });
 
   it('lists the winner of a rated game above the loser on the leaderboard', async () => {

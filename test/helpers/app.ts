@@ -2,12 +2,10 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildApp } from '../../src/app.js';
+import { createApplication } from '../../src/application.js';
 import { postgresBus } from '../../src/db/events.js';
 import type { Random } from '../../src/game/ai.js';
-import { attachLive } from '../../src/game/live.js';
 import type { GameDeps } from '../../src/game/service.js';
 import type { AuthLimitRules } from '../../src/auth/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
@@ -30,6 +28,8 @@ export interface TestAppOptions {
   port?: number;
   clock?: () => number;
   random?: Random;
+  /** How often game pages without JavaScript reload themselves (s). */
+  pageReloadSeconds?: number;
   /** Extra environment for the configuration (PUBLIC_ORIGIN, TRUST_PROXY, BCRYPT_COST…). */
   env?: Record<string, string>;
 }
@@ -57,37 +57,22 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const { app, sessionStore, sessionMiddleware, gameDeps, clientAddress } = buildApp({
-    config,
-    pool: db.pool,
-    logger: silentLogger,
-    bus,
-    authLimits: options.authLimits ?? GENEROUS,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
+  const clock = options.clock ?? Date.now;
+  const random = options.random ?? Math.random;
+  const application = await createApplication(config, { db, logger: silentLogger, bus, authLimits: options.authLimits ?? GENEROUS, clock, random, pageReloadSeconds: options.pageReloadSeconds });
   let url = '';
-  let stop = async () => {};
   if (options.listen) {
-    const server = createServer(app);
-    const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
-    server.listen(options.port ?? 0, '127.0.0.1');
-    await once(server, 'listening');
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    stop = async () => {
-      await live.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    };
+    application.server.listen(options.port ?? 0, '127.0.0.1');
+    await once(application.server, 'listening');
+    url = `http://127.0.0.1:${(application.server.address() as AddressInfo).port}`;
   }
   return {
-    app,
+    app: application.app,
     db,
-    gameDeps,
+    gameDeps: { db: db.pool, bus, clock, random },
     url,
     async close() {
-      await stop();
-      sessionStore.close();
+      await application.close({ force: true });
       await bus.close();
       await db.drop();
     },

@@ -4,15 +4,13 @@
  * nothing but PostgreSQL, as in production.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import { buildApp } from '../../src/app.js';
+import { createApplication } from '../../src/application.js';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { postgresBus } from '../../src/db/events.js';
 import type { Random } from '../../src/game/ai.js';
-import { attachLive } from '../../src/game/live.js';
 import type { GameDeps } from '../../src/game/service.js';
 import type { AuthLimitRules } from '../../src/auth/rate-limit.js';
 import { silentLogger } from './database.js';
@@ -54,30 +52,18 @@ export async function startInstanceOn(
     LOG_LEVEL: 'silent',
     ...options.env,
   });
-  const { app, sessionStore, sessionMiddleware, gameDeps, clientAddress } = buildApp({
-    config,
-    pool: db.pool,
-    logger: silentLogger,
-    bus,
-    authLimits: GENEROUS,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-  });
-  const server = createServer(app);
-  const live = attachLive(server, { ...gameDeps, logger: silentLogger, session: sessionMiddleware, publicOrigin: config.publicOrigin, clientAddress });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const clock = options.clock ?? Date.now;
+  const random = options.random ?? Math.random;
+  const application = await createApplication(config, { db, logger: silentLogger, bus, authLimits: GENEROUS, clock, random });
+  application.server.listen(0, '127.0.0.1');
+  await once(application.server, 'listening');
   return {
-    app,
+    app: application.app,
     db,
-    gameDeps,
-    url,
+    gameDeps: { db: db.pool, bus, clock, random },
+    url: `http://127.0.0.1:${(application.server.address() as AddressInfo).port}`,
     async close() {
-      await live.close();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      sessionStore.close();
+      await application.close({ force: true });
       await bus.close();
       await db.close();
     },

@@ -9,7 +9,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/game/ai.js';
-import { CLAIM_AFTER_MS } from '../../src/game/model.js';
+import { CLAIM_AFTER_MS } from '../../src/game/presence.js';
 import { createGame, joinGame, makeMove, resign } from '../../src/game/service.js';
 import { setPresence } from '../../src/game/store.js';
 import { csrfTokenIn, GOOD_PASSWORD, registerUser, startTestApp, type Agent, type TestApp } from '../helpers/app.js';

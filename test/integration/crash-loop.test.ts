@@ -102,7 +102,7 @@ describe.each(databaseKinds)('twenty crashes of the instance holding the players
       for (const [id, cookie] of players) {
         const socket = await openSocket(instances[instance]!.url, cookie);
         sockets.set(id, socket);
-        socket.send({ type: 'subscribe', game, version: 0 });
+        socket.send({ type: 'subscribe', game });
         const message = await socket.next((m) => isState(m) && m.game.id === game);
         if (message.type === 'state') latest = message.game;
       }

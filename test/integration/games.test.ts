@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/game/ai.js';
-import { CLAIM_AFTER_MS, WAITING_EXPIRES_MS } from '../../src/game/model.js';
+import { WAITING_EXPIRES_MS } from '../../src/game/model.js';
+import { CLAIM_AFTER_MS } from '../../src/game/presence.js';
 import {
   claimVictory,
   createGame,
@@ -383,7 +384,7 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       now += 5_000;
       await setPresence(t.db.pool, 'inst', id, x.id, 1, now);
       const ready = await x.agent.get(`/games/${id}`);
-      expect(ready.text).toMatch(/data-action="Claim victory">/);
+      expect(ready.text).toMatch(/data-action="claim">/);
       const res = await x.agent.post(`/games/${id}/claim`).type('form').send({ _csrf: csrfTokenIn(ready.text) });
       expect(res.status).toBe(303);
       const g = await state(id);

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createGame, joinGame, loadGame, makeMove } from '../../src/game/service.js';
 import type { ServerMessage } from '../../src/game/protocol.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import request from 'supertest';
+import { csrfTokenIn, GOOD_PASSWORD, startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
 import { isState, openSocket, signedIn, type TestSocket } from '../helpers/live.js';
 
@@ -147,14 +148,14 @@ describe.each(databaseKinds)('live play over WebSocket on the %s database', (kin
       expect(await o.socket.next(isState)).toMatchObject({ game: { ply: 0 } });
     });
 
-    it('sends the current state to a client that resubscribes with an old version', async () => {
+    it('sends the current state to a client that comes back after missing a move', async () => {
       const { game, x, o } = await liveGame();
       const stale = (await loadGame(t.gameDeps, game))!.version;
       await o.socket.close();
       await makeMove(t.gameDeps, x.id, game, 0, 4);
       const back = await openSocket(t.url, o.cookie);
       sockets.push(back);
-      back.send({ type: 'subscribe', game, version: stale });
+      back.send({ type: 'subscribe', game });
       const state = await back.next(isState);
       expect(state.game.version).toBeGreaterThan(stale);
       expect(state.game.moves).toEqual([4]);
@@ -196,6 +197,34 @@ describe.each(databaseKinds)('live play over WebSocket on the %s database', (kin
       const host = await connected();
       await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'X' });
       expect(await watcher.socket.next((m) => m.type === 'lobby')).toEqual({ type: 'lobby' });
+    });
+
+    it('drops an open game from other lobbies and watchers live when its creator deletes their account', async () => {
+      const watcher = await connected();
+      watcher.socket.send({ type: 'subscribe-lobby' });
+      const host = await connected();
+      const game = await createGame(t.gameDeps, host.id, { mode: 'open', level: 'perfect', playAs: 'X' });
+      const lists = () => request(t.url).get('/lobby/lists').set('Cookie', watcher.cookie);
+      expect((await lists()).text).toContain(game);
+      const spectator = await openSocket(t.url);
+      sockets.push(spectator);
+      spectator.send({ type: 'subscribe', game });
+      await spectator.next((m) => isState(m) && m.game.status === 'waiting');
+      await new Promise((resolve) => setTimeout(resolve, 600)); // past the first notice's interval
+      const noticesBefore = watcher.socket.messages.filter((m) => m.type === 'lobby').length;
+
+      const account = await request(t.url).get('/account').set('Cookie', host.cookie);
+      const deleted = await request(t.url)
+        .post('/account/delete')
+        .set('Cookie', host.cookie)
+        .type('form')
+        .send({ _csrf: csrfTokenIn(account.text), password: GOOD_PASSWORD });
+      expect(deleted.status).toBe(303);
+
+      const ended = await spectator.next((m) => isState(m) && m.game.status === 'aborted');
+      expect(isState(ended) && ended.game.reason).toBe('cancelled');
+      await watcher.socket.next(() => watcher.socket.messages.filter((m) => m.type === 'lobby').length > noticesBefore);
+      expect((await lists()).text).not.toContain(game);
     });
 
     it('notifies again after a burst of changes, so the lists never stay stale', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/game/ai.js';
-import { CLAIM_AFTER_MS } from '../../src/game/model.js';
+import { CLAIM_AFTER_MS } from '../../src/game/presence.js';
 import type { ServerMessage } from '../../src/game/protocol.js';
 import { claimVictory, createGame, GameError, joinGame, makeMove, rematch, resign, type GameDeps } from '../../src/game/service.js';
 import { setPresence } from '../../src/game/store.js';

@@ -7,7 +7,7 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, it, type ExpectStatic } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { createApplication } from '../../src/application.js';
 import type { AuthLimitRules, LimitRule } from '../../src/auth/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
 import { postgresBus, type EventBus } from '../../src/db/events.js';
@@ -54,19 +54,19 @@ const waitOut = (retryAfter: number) => sleep(retryAfter * 1000 + 250);
 describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind) => {
   let db: TestDatabase;
   let bus: EventBus;
-  const closers: (() => void)[] = [];
+  const closers: (() => Promise<void>)[] = [];
   beforeAll(async () => {
     db = await createTestDatabase(kind);
     bus = await postgresBus(db.pool, db.url, silentLogger);
   });
   afterAll(async () => {
-    for (const close of closers) close();
+    for (const close of closers) await close();
     await bus?.close();
     await db?.drop();
   });
 
   /** The real app on this file's database, with one rule tightened and the proxy on loopback trusted. */
-  function appWith(rules: Partial<AuthLimitRules>): Express {
+  async function appWith(rules: Partial<AuthLimitRules>): Promise<Express> {
     const config = loadConfig({
       NODE_ENV: 'test',
       SESSION_SECRET: 'test-secret-that-is-long-enough-for-the-schema',
@@ -74,9 +74,9 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
       LOG_LEVEL: 'silent',
       TRUST_PROXY: 'loopback',
     });
-    const { app, sessionStore } = buildApp({ config, pool: db.pool, logger: silentLogger, bus, authLimits: { ...OPEN, ...rules } });
-    closers.push(() => sessionStore.close());
-    return app;
+    const application = await createApplication(config, { db, logger: silentLogger, bus, authLimits: { ...OPEN, ...rules } });
+    closers.push(() => application.close({ force: true }));
+    return application.app;
   }
 
   /** A browser at the given address: a new one per call, with its own cookies. */
@@ -87,8 +87,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('failed logins per username', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ loginFailuresPerUsername: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ loginFailuresPerUsername: WINDOW });
     });
     // Each attempt from a different address: the limit is about the account, wherever guesses come from.
     const logIn = (fields: Record<string, string>) => submitForm(browserAt(app, newAddress()), '/login', '/login', fields);
@@ -136,8 +136,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('failed logins from a browser the account was used in', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ loginFailuresPerUsername: WINDOW, loginFailuresPerDevice: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ loginFailuresPerUsername: WINDOW, loginFailuresPerDevice: WINDOW });
     });
     const logIn = (fields: Record<string, string>) => submitForm(browserAt(app, newAddress()), '/login', '/login', fields);
     /** A browser that registered (or logged in to) an account and logged out again: it holds the account's device cookie. */
@@ -179,8 +179,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('logins per address', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ loginFailuresPerIp: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ loginFailuresPerIp: WINDOW });
     });
 
     it('blocks every login from the address after n failures on any accounts, then allows it again; successes do not count', async ({ expect }) => {
@@ -223,8 +223,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('registrations per address', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ registerPerIp: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ registerPerIp: WINDOW });
     });
 
     it('blocks registrations from one address after n accounts made, from both forms; refused ones do not count', async ({ expect }) => {
@@ -254,8 +254,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('registrations blocked for their name', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ registerPerIp: WINDOW, registerPerUsername: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ registerPerIp: WINDOW, registerPerUsername: WINDOW });
     });
 
     it('do not use up the address\'s accounts', async ({ expect }) => {
@@ -274,8 +274,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('refused registrations per address', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ registerRefusedPerIp: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ registerRefusedPerIp: WINDOW });
     });
 
     it('blocks an address after n refused registrations, even a valid one then', async ({ expect }) => {
@@ -294,8 +294,8 @@ describe.concurrent.each(databaseKinds)('rate limits on the %s database', (kind)
 
   describe.concurrent('registrations per username', () => {
     let app: Express;
-    beforeAll(() => {
-      app = appWith({ registerPerUsername: WINDOW });
+    beforeAll(async () => {
+      app = await appWith({ registerPerUsername: WINDOW });
     });
 
     it('blocks repeated attempts at one name from anywhere, in any letter case, but not other names', async ({ expect }) => {

@@ -1,0 +1,53 @@
+/**
+ * Players' live sockets as presence (see game/presence.ts for what presence means). Each instance
+ * counts the sockets it holds per game and player, saves the counts (batched), refreshes its rows
+ * while they live, and announces the first socket and the last, which change what others see.
+ */
+import type { Logger } from 'pino';
+import { batched } from '../db/batch.js';
+import { announcePresence, type GameDeps } from '../game/service.js';
+import * as store from '../game/store.js';
+
+/** How often an instance refreshes its rows (store.PRESENCE_STALE_MS is three times this). */
+const REFRESH_MS = 10_000;
+
+export class SocketPresence {
+  private readonly sockets = new Map<string, number>();
+  private readonly save: (row: store.PresenceRow) => Promise<void>;
+  private readonly refresher: NodeJS.Timeout;
+
+  constructor(
+    private readonly deps: Pick<GameDeps, 'db' | 'bus' | 'clock'> & { logger: Logger },
+    private readonly instanceId: string,
+  ) {
+    // Presence changes of all sockets go to the database together (see batched).
+    this.save = batched<store.PresenceRow>((rows) => store.savePresence(deps.db, rows));
+    this.refresher = setInterval(() => {
+      store.refreshPresence(deps.db, instanceId, deps.clock()).catch((err: unknown) => deps.logger.warn({ err }, 'presence refresh failed'));
+    }, REFRESH_MS);
+    this.refresher.unref();
+  }
+
+  /** A socket of the player opened on the game. */
+  join(gameId: string, userId: number): Promise<void> {
+    return this.count(gameId, userId, 1);
+  }
+
+  /** A socket of the player on the game closed or moved on. */
+  leave(gameId: string, userId: number): Promise<void> {
+    return this.count(gameId, userId, -1);
+  }
+
+  stop() {
+    clearInterval(this.refresher);
+  }
+
+  private async count(gameId: string, userId: number, delta: 1 | -1) {
+    const key = `${gameId}:${userId}`;
+    const count = (this.sockets.get(key) ?? 0) + delta;
+    if (count > 0) this.sockets.set(key, count);
+    else this.sockets.delete(key);
+    await this.save({ gameId, userId, instanceId: this.instanceId, connections: count, now: this.deps.clock() });
+    if ((delta === 1 && count === 1) || count === 0) await announcePresence(this.deps, gameId);
+  }
+}
