@@ -4,7 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
 import type { EventBus } from '../db/events.js';
 import { callOffWaitingGames, type GameDeps } from '../game/service.js';
-import { HttpError, renderError } from '../web/errors.js';
+import { HttpError } from '../web/errors.js';
 import { setFlash } from '../web/locals.js';
 import { saveSession } from '../web/session.js';
 import * as adminStore from './store.js';
@@ -52,18 +52,18 @@ export function adminRoutes({ db, bus, games }: { db: Pool; bus: EventBus; games
 
   const act: RequestHandler = async (req, res) => {
     const action = ACTIONS[String(req.params.action) as keyof typeof ACTIONS];
-    if (!action) return renderError(res, 404, 'There is no such action.');
+    if (!action) throw new HttpError(404, 'There is no such action.');
     const parsedId = userIdParam.safeParse(req.params.id);
-    if (!parsedId.success) return renderError(res, 404, 'There is no such user.');
+    if (!parsedId.success) throw new HttpError(404, 'There is no such user.');
     const targetId = parsedId.data;
     if (targetId === req.user!.id) {
-      return renderError(res, 409, 'You cannot change your own account here; ask another admin.');
+      throw new HttpError(409, 'You cannot change your own account here; ask another admin.');
     }
     // A deactivated account's waiting games are called off with it: nobody could play its creator.
     const apply = (tx: Pool | PoolClient) => adminStore.applyAction(tx, req.user!.id, targetId, action);
     const applied = action === 'deactivate' ? await callOffWaitingGames(games, targetId, apply) : await apply(db);
     if (!applied) {
-      return renderError(res, 404, 'There is no such user.');
+      throw new HttpError(404, 'There is no such user.');
     }
     // Logged out everywhere at once: every instance closes the account's live sockets.
     if (action === 'deactivate') await bus.publish({ kind: 'user', user: targetId });

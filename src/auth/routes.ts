@@ -5,7 +5,7 @@ import type { AuthLimiter } from './rate-limit.js';
 import { changePassword, deleteAccount, logIn, register, type AuthDeps, type FieldErrors, type LoggedIn } from './service.js';
 import { voidSessions } from './store.js';
 import type { EventBus } from '../db/events.js';
-import { renderError, SessionEnded } from '../web/errors.js';
+import { HttpError, SessionEnded } from '../web/errors.js';
 import { safeNextPath, setFlash } from '../web/locals.js';
 import { destroySession, regenerateSession, saveSession, SESSION_COOKIE, sessionKey } from '../web/session.js';
 
@@ -31,9 +31,8 @@ function waitInWords(seconds: number): string {
   return minutes === 1 ? '1 minute' : `${minutes} minutes`;
 }
 
-function tooManyAttempts(res: Response, retryAfterSeconds: number) {
-  res.set('Retry-After', String(retryAfterSeconds));
-  renderError(res, 429, `Too many attempts. Try again in ${waitInWords(retryAfterSeconds)}.`);
+function tooManyAttempts(retryAfterSeconds: number): HttpError {
+  return new HttpError(429, `Too many attempts. Try again in ${waitInWords(retryAfterSeconds)}.`, retryAfterSeconds);
 }
 
 /**
@@ -67,7 +66,7 @@ function signInRoutes(deps: AuthRouteDeps) {
     const next = safeNextPath(req.body?.next);
     const attempt = { ip: req.ip ?? '', username, device: devices.trustedFor(req, username) };
     const retryAfter = await limiter.checkLogin(attempt);
-    if (retryAfter) return tooManyAttempts(res, retryAfter);
+    if (retryAfter) throw tooManyAttempts(retryAfter);
 
     const outcome = await logIn(deps, req.body);
     if (!outcome.ok) {
@@ -92,7 +91,7 @@ function signInRoutes(deps: AuthRouteDeps) {
     const next = safeNextPath(req.body?.next);
     const fromLoginForm = req.body?.from === 'login';
     const retryAfter = await limiter.checkRegister(req.ip ?? '', username);
-    if (retryAfter) return tooManyAttempts(res, retryAfter);
+    if (retryAfter) throw tooManyAttempts(retryAfter);
 
     const outcome = await register(deps, req.body, { requireConfirm: !fromLoginForm }).catch(async (err: unknown) => {
       await limiter.registerAborted(req.ip ?? '');

@@ -2,7 +2,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { startSession } from '../auth/routes.js';
 import type { EventBus } from '../db/events.js';
-import { HttpError, renderError } from '../web/errors.js';
+import { HttpError } from '../web/errors.js';
 import { setFlash } from '../web/locals.js';
 import { saveSession } from '../web/session.js';
 import { emailOf } from './store.js';
@@ -125,8 +125,8 @@ function emailRoutes(deps: RecoveryRouteDeps, { enabled, origin }: MailLinks) {
 
   const postConfirmLink: RequestHandler = async (req, res) => {
     const result = await confirmEmail(deps, req.body?.token);
-    if (result === 'invalid') return renderError(res, 400, 'This link has expired or has already been used. Add your address again on your account page.');
-    if (result === 'taken') return renderError(res, 409, 'That address is already confirmed for another account.');
+    if (result === 'invalid') throw new HttpError(400, 'This link has expired or has already been used. Add your address again on your account page.');
+    if (result === 'taken') throw new HttpError(409, 'That address is already confirmed for another account.');
     res.render('message', { title: 'Email confirmed', text: 'Your email address is confirmed. If you forget your password, we can send a link there.', link: { href: '/account', text: 'Your account' } });
   };
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { LEVEL_NAMES } from '../game/model.js';
 import { DELETED_NAME, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
 import { otherMark } from '../game/rules.js';
-import { renderError } from '../web/errors.js';
+import { HttpError } from '../web/errors.js';
 import { displayRating, isProvisional } from './ratings.js';
 import * as usersStore from './store.js';
 
@@ -33,7 +33,7 @@ function historyLine(row: GameRow, userId: number) {
 export function userRoutes({ db }: { db: Pool }) {
   const showProfile: RequestHandler = async (req, res) => {
     const profile = await usersStore.findProfile(db, String(req.params.username));
-    if (!profile) return renderError(res, 404, 'There is no player with that name.');
+    if (!profile) throw new HttpError(404, 'There is no player with that name.');
     const page = pageParam.parse(req.query.page);
     const [record, rows] = await Promise.all([
       usersStore.recordOf(db, profile.id),
