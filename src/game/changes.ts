@@ -24,8 +24,8 @@ export interface GameChange {
   version: number;
   /** Its players (user ids), whose own lobby lists show it. */
   players: (number | null)[];
-  /** Whether the game is (or was) listed among everyone's open games. */
-  open?: boolean;
+  /** Whether the new game shows in everyone's lists (open games, games being played): all but a friend's invitation. */
+  listed?: boolean;
   /** The game as it now is, when the writer has it (after a move): watchers need not read it. */
   state?: GameState;
 }
@@ -33,14 +33,14 @@ export interface GameChange {
 /**
  * Who hears about a change. Watchers of the game always do. A player's lobby lists show their own
  * games, so every change but presence reaches them; everyone's lists (open games, games being
- * played) change when a game is opened, starts or ends.
+ * played, newest first) change when a game is opened, starts or ends, not when a move is made.
  */
 export function audienceOf(change: GameChange): { players: boolean; everyone: boolean } {
   switch (change.kind) {
     case 'presence':
       return { players: false, everyone: false };
     case 'created':
-      return { players: true, everyone: change.open === true };
+      return { players: true, everyone: change.listed === true };
     case 'moved':
     case 'rematch-offered':
       return { players: true, everyone: false };

@@ -18,12 +18,12 @@ const newGameForm = z.object({
   playAs: z.enum(['X', 'O', 'random']).default('random'),
 });
 
-const replayPly = z.coerce.number().int().min(0).max(9).optional();
+/** A small whole number as a form sends it: decimal digits only ("0x4" and "4e0" are not 4). */
+const digits = (max: number) => z.string().regex(/^\d{1,2}$/).transform(Number).pipe(z.number().int().min(0).max(max));
 
-const moveForm = z.object({
-  ply: z.coerce.number().int().min(0).max(9),
-  cell: z.coerce.number().int().min(0).max(8),
-});
+const replayPly = digits(9).optional();
+
+const moveForm = z.object({ ply: digits(9), cell: digits(8) });
 
 export interface GameRouteDeps extends GameDeps {
   publicOrigin: string | undefined;
@@ -39,7 +39,8 @@ function originOf(req: Request, publicOrigin: string | undefined): string {
 function renderGame(deps: GameRouteDeps, req: Request, res: Response, game: GameState, extra: { error?: string; hint?: number; replayPly?: number } = {}) {
   const view = viewGame(game, req.user?.id ?? null, deps.clock(), { replayPly: extra.replayPly });
   if (extra.hint !== undefined) view.detail = `Hint: try ${cellName(extra.hint)}.`;
-  const replaying = extra.replayPly !== undefined;
+  // Only a game that is over can be replayed; ?ply= on a running game shows it live.
+  const replaying = view.replay !== null && extra.replayPly !== undefined;
   // Without JavaScript the page reloads itself while the game can change, which keeps a
   // player present (see presence.ts) and shows the opponent's moves.
   const live = !replaying && (game.status === 'waiting' || game.status === 'active');

@@ -11,9 +11,9 @@ import { inTransaction } from '../db/transaction.js';
 import { chooseMove, type Level, type Random } from './ai.js';
 import { markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
 import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
-import { claimableAt, PAGE_PRESENCE_MS } from './presence.js';
+import { claimableAt, isAway, PAGE_PRESENCE_MS } from './presence.js';
 import * as store from './store.js';
-import { seatOf, type GameRow } from './row.js';
+import { playerIds, seatOf, type GameRow } from './row.js';
 import { GameError } from './errors.js';
 
 export { GameError, type GameErrorCode } from './errors.js';
@@ -106,7 +106,7 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
     // The computer as X opens at once, so the game page shows its first move.
     if (vsComputer && mark === 'O') await computerOpens(deps, tx, id, options.level, now);
   });
-  await announce(deps, { kind: 'created', game: id, version: 1, players: [userId], open: options.mode === 'open' });
+  await announce(deps, { kind: 'created', game: id, version: 1, players: [userId], listed: options.mode !== 'friend' });
   return id;
 }
 
@@ -121,7 +121,7 @@ export async function joinGame(deps: GameDeps, userId: number, id: string): Prom
   const now = deps.clock();
   const seated = await store.takeSeat(deps.db, id, userId, now, now - WAITING_EXPIRES_MS);
   if (seated) {
-    await announce(deps, { kind: 'joined', game: id, version: seated.version, players: [seated.playerX, seated.playerO], open: true });
+    await announce(deps, { kind: 'joined', game: id, version: seated.version, players: [seated.playerX, seated.playerO] });
     return;
   }
   const game = await loadGame(deps, id);
@@ -160,7 +160,7 @@ async function asPlayer<T>(
     if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
     return { game, outcome: await act(tx, game, you, now) };
   });
-  if (outcome.change) await announce(deps, { ...outcome.change, game: id, players: [game.playerX, game.playerO], open: game.mode === 'open' });
+  if (outcome.change) await announce(deps, { ...outcome.change, game: id, players: [game.playerX, game.playerO] });
   return outcome.value;
 }
 
@@ -271,7 +271,8 @@ export function claimVictory(deps: GameDeps, userId: number, id: string): Promis
   return asPlayer(deps, userId, id, async (tx, game, you, now) => {
     mustBeActive(game);
     const state = store.toGameState((await store.readGameState(tx, id, now))!, WAITING_EXPIRES_MS);
-    const claimAt = claimableAt(state, otherMark(you));
+    const opponent = otherMark(you);
+    const claimAt = isAway(state, opponent, now) ? claimableAt(state, opponent) : null;
     if (claimAt === null) throw new GameError('cannot_claim', 'You can claim victory only while your opponent is away on their turn.');
     if (claimAt > now) {
       throw new GameError('cannot_claim', `Your opponent may still come back. You can claim victory in ${Math.ceil((claimAt - now) / 1000)} s.`);
@@ -294,6 +295,9 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
     if (game.rematchId) return { change: null, value: game.rematchId };
 
     const vsComputer = game.mode === 'ai';
+    if (!vsComputer && !(await store.allActive(tx, playerIds(game)))) {
+      throw new GameError('cannot_rematch', 'Your opponent can no longer play (their account is closed), so there can be no rematch.');
+    }
     const offered = game.rematchOfferedBy === game.playerX || game.rematchOfferedBy === game.playerO;
     if (!vsComputer && !offered) return { change: { kind: 'rematch-offered', version: await store.setRematchOffer(tx, id, userId, now) }, value: null };
     if (!vsComputer && game.rematchOfferedBy === userId) return { change: null, value: null };
@@ -326,7 +330,7 @@ export async function expireWaitingGames(deps: GameDeps): Promise<number> {
 }
 
 function endedChange(game: { id: string; version: number; createdBy: number; mode: GameMode }): GameChange {
-  return { kind: 'ended', game: game.id, version: game.version, players: [game.createdBy], open: game.mode === 'open' };
+  return { kind: 'ended', game: game.id, version: game.version, players: [game.createdBy] };
 }
 
 /**
@@ -352,6 +356,9 @@ export function announcePresence(deps: Pick<GameDeps, 'bus'>, gameId: string): P
   return publishChanges(deps.bus, [{ kind: 'presence', game: gameId, version: 0, players: [] }]);
 }
 
+/** How often a player's page loads are saved as presence at most. */
+const PAGE_SAVE_EVERY_MS = 5_000;
+
 /**
  * Someone loaded the page of `game`. A player's load of an active game is presence (see
  * presence.ts: play without JavaScript counts as being there): it is saved, watchers are told, and
@@ -361,8 +368,11 @@ export async function seenOnPage(deps: GameDeps, viewerId: number | null, game: 
   const seat = markOf(game, viewerId);
   if (!seat || game.status !== 'active') return game;
   const now = deps.clock();
+  const away = game.awaySince[seat];
+  // A live socket already counts; so does a load in the last PAGE_SAVE_EVERY_MS (a storm of
+  // reloads costs one write and one notice per interval, not one per load).
+  if (away === null || away >= now + PAGE_PRESENCE_MS - PAGE_SAVE_EVERY_MS) return game;
   await store.savePagePresence(deps.db, game.id, viewerId!, now);
   await announcePresence(deps, game.id);
-  const away = game.awaySince[seat];
-  return away === null ? game : { ...game, awaySince: { ...game.awaySince, [seat]: Math.max(away, now + PAGE_PRESENCE_MS) } };
+  return { ...game, awaySince: { ...game.awaySince, [seat]: Math.max(away, now + PAGE_PRESENCE_MS) } };
 }

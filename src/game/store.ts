@@ -140,6 +140,15 @@ export async function takeSeat(
   return rows[0];
 }
 
+/** Whether every one of the users can still play (active, not deleted). */
+export async function allActive(db: Db, userIds: number[]): Promise<boolean> {
+  const { rows } = await db.query<{ active: number }>(
+    'SELECT count(*)::int AS active FROM users WHERE id = ANY($1::int[]) AND is_active AND deleted_at IS NULL',
+    [userIds],
+  );
+  return rows[0]!.active === userIds.length;
+}
+
 export async function setRematchOffer(tx: Db, gameId: string, userId: number, now: number): Promise<number> {
   const { rows } = await tx.query<{ version: number }>(
     `UPDATE games SET rematch_offered_by = $2, version = version + 1, updated_at = $3 WHERE id = $1 RETURNING version`,
@@ -259,9 +268,32 @@ export async function savePagePresence(db: Db, gameId: string, userId: number, n
   });
 }
 
-/** Every instance refreshes its own connected rows; rows it stops refreshing go stale. */
-export async function refreshPresence(db: Db, instanceId: string, now: number) {
-  await db.query(`UPDATE game_presence SET seen_at = $2 WHERE instance_id = $1 AND connections > 0`, [instanceId, at(now)]);
+/**
+ * An instance's periodic presence write: its live counts (`rows`) are saved with the time, and its
+ * other rows that still count sockets are zeroed. Whatever an earlier write lost (a failed save
+ * when a socket closed) is repaired here.
+ */
+export async function refreshPresence(db: Db, instanceId: string, rows: PresenceRow[], now: number) {
+  if (rows.length > 0) await savePresence(db, rows);
+  await db.query(
+    `UPDATE game_presence SET connections = 0
+      WHERE instance_id = $1 AND connections > 0 AND seen_at < $2`,
+    [instanceId, at(now)],
+  );
+}
+
+/**
+ * Zeroes the rows of instances that stopped refreshing them (stopped or killed), so that their
+ * players count as gone from their last refresh on. Returns the games whose players changed.
+ */
+export async function endStalePresence(db: Db, now: number): Promise<string[]> {
+  const { rows } = await db.query<{ gameId: string }>(
+    `UPDATE game_presence SET connections = 0
+      WHERE connections > 0 AND instance_id <> '${PAGE_INSTANCE}' AND seen_at <= $1
+     RETURNING game_id AS "gameId"`,
+    [at(now - PRESENCE_STALE_MS)],
+  );
+  return [...new Set(rows.map((r) => r.gameId))];
 }
 
 export async function forgetOldPresence(db: Db, before: number) {

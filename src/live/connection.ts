@@ -10,11 +10,9 @@ import { clientMessageSchema, type ClientMessage, type ServerMessage } from '../
 import { RuleError } from '../game/rules.js';
 import { GameError } from '../game/service.js';
 import type { LiveHub, Subscriber } from './hub.js';
-import { TokenBucket } from './rate-limit.js';
+import type { TokenBucket } from './rate-limit.js';
 
-/** Bursts of 20 messages, 10 a second sustained; a client that keeps sending past it is cut off. */
-const BUCKET_SIZE = 20;
-const REFILL_PER_SECOND = 10;
+/** A client that keeps sending past its budget is cut off. */
 const MAX_REFUSED = 50;
 
 /** The socket as a connection needs it (a `ws` WebSocket, or a test's fake). */
@@ -47,7 +45,7 @@ export interface ConnectionDeps {
   actions: GameActions;
   /** The session's expiry (ms) if it is still signed in. */
   checkSession(sid: string): Promise<number | undefined>;
-  /** Wall clock (ms) for the rate limit and session expiry. */
+  /** Wall clock (ms) for session expiry. */
   now: () => number;
   logger: Logger;
 }
@@ -65,15 +63,17 @@ export class LiveConnection implements Subscriber {
   expiresAt: number;
   /** Whether the peer answered the last ping. */
   alive = true;
-  private readonly bucket: TokenBucket;
-
+  /**
+   * @param bucket the message budget of the person behind the socket, shared by all their sockets
+   *   on this instance (see SocketPlaces), so that more sockets do not mean more database work.
+   */
   constructor(
     private readonly socket: SocketLike,
     identity: Identity,
+    private readonly bucket: TokenBucket,
     private readonly deps: ConnectionDeps,
   ) {
     ({ userId: this.userId, sid: this.sid, sessionKey: this.sessionKey, loginAt: this.loginAt, expiresAt: this.expiresAt } = identity);
-    this.bucket = new TokenBucket(BUCKET_SIZE, REFILL_PER_SECOND, deps.now);
   }
 
   deliver(message: ServerMessage | string) {

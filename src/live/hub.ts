@@ -57,6 +57,9 @@ export class LiveHub {
   private readonly states = new Map<string, GameState>();
   /** Games being re-read for their watchers, and whether another event came in meanwhile. */
   private readonly refreshing = new Map<string, boolean>();
+  /** Games being read for new watchers (how many reads), and those that changed meanwhile. */
+  private readonly loading = new Map<string, number>();
+  private readonly missed = new Set<string>();
 
   constructor(private readonly deps: HubDeps) {}
 
@@ -87,21 +90,46 @@ export class LiveHub {
     return this.states.get(gameId);
   }
 
-  /** Follows a game: sends its state now and on every change. Returns false if there is no such game. */
+  /**
+   * Follows a game: sends its state now and on every change. Returns false if there is no such
+   * game (or the subscriber left while it was read: a closed socket must never count as present).
+   */
   async watch(sub: Subscriber, gameId: string): Promise<boolean> {
+    const loaded = this.states.get(gameId) ?? (await this.loadForWatch(gameId));
     const following = this.subscribers.get(sub);
-    const game = await this.deps.loadGame(gameId);
-    if (!following || !game) return false;
+    if (!following || !loaded) {
+      if (!this.loading.has(gameId)) this.missed.delete(gameId);
+      return false;
+    }
     this.unfollow(sub, following);
     following.game = gameId;
     let set = this.watchers.get(gameId);
     if (!set) this.watchers.set(gameId, (set = new Set()));
     set.add(sub);
-    this.remember(game);
+    // A change broadcast while the game was read went to the others only: send the newer of the
+    // two, so that no move is missed.
+    this.remember(loaded);
+    const game = this.states.get(gameId) ?? loaded;
     following.playing = markOf(game, sub.userId) !== null;
     sub.deliver({ type: 'state', game, now: this.deps.clock() });
+    if (this.missed.delete(gameId)) await this.refresh(gameId);
     if (following.playing) await this.deps.presence.join(gameId, sub.userId!);
     return true;
+  }
+
+  /**
+   * Reads a game for a new watcher. An event for it that arrives meanwhile may have gone to
+   * nobody here (no watcher yet): it is remembered, and the game read again once the watcher is in.
+   */
+  private async loadForWatch(gameId: string): Promise<GameState | undefined> {
+    this.loading.set(gameId, (this.loading.get(gameId) ?? 0) + 1);
+    try {
+      return await this.deps.loadGame(gameId);
+    } finally {
+      const left = this.loading.get(gameId)! - 1;
+      if (left > 0) this.loading.set(gameId, left);
+      else this.loading.delete(gameId);
+    }
   }
 
   /** Follows the viewer's lobby lists: a `lobby` notice whenever they may have changed. */
@@ -164,6 +192,7 @@ export class LiveHub {
     for (const [sub, following] of this.subscribers) {
       if (following.lobby && (event.lobby || (sub.userId !== null && event.players.includes(sub.userId)))) this.noticeLobby(sub, following);
     }
+    if (this.loading.has(event.game)) this.missed.add(event.game);
     const subs = this.watchers.get(event.game);
     if (!subs) return;
     if (!event.state) await this.refresh(event.game);

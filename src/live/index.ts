@@ -15,7 +15,7 @@ import { signedInSessions } from '../web/session.js';
 import { LiveConnection, type ConnectionDeps } from './connection.js';
 import { LiveHub } from './hub.js';
 import { SocketPresence } from './presence.js';
-import { admit, WatcherLimit, type Admission } from './upgrade.js';
+import { admit, SocketPlaces, type Admission } from './upgrade.js';
 
 const MAX_FRAME_BYTES = 4 * 1024;
 const PING_EVERY_MS = 30_000;
@@ -90,18 +90,18 @@ export function attachLive(server: Server, deps: LiveDeps) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const presence = new SocketPresence(deps, instanceId);
   const { hub, connectionDeps } = createHub(deps, presence);
-  const watchers = new WatcherLimit();
+  const places = new SocketPlaces();
   const sockets = new Sockets();
 
   function open(ws: WebSocket, admission: Extract<Admission, { identity: unknown }>) {
-    const conn = new LiveConnection(ws, admission.identity, connectionDeps);
+    const conn = new LiveConnection(ws, admission.identity, admission.place.budget, connectionDeps);
     sockets.add(conn, ws);
     hub.add(conn);
     ws.on('message', (data: Buffer, isBinary: boolean) => void conn.onFrame(data, isBinary));
     ws.on('close', () => {
       sockets.delete(conn);
       hub.remove(conn);
-      if (admission.visitorAddress !== null) watchers.release(admission.visitorAddress);
+      places.release(admission.place);
     });
     ws.on('error', (err) => logger.debug({ err }, 'socket error'));
     logger.info({ user: conn.userId, instance: instanceId }, 'live socket opened');
@@ -111,12 +111,12 @@ export function attachLive(server: Server, deps: LiveDeps) {
 
   async function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
     socket.on('error', () => socket.destroy());
-    const admission = await admit(req, { session: deps.session, publicOrigin: deps.publicOrigin, clientAddress: deps.clientAddress, watchers });
+    const admission = await admit(req, { session: deps.session, publicOrigin: deps.publicOrigin, clientAddress: deps.clientAddress, places });
     if ('status' in admission) return refuse(socket, admission.status, admission.text);
     let upgraded = false;
-    // An upgrade that fails before it completes gives the visitor's place back.
+    // An upgrade that fails before it completes gives the place back.
     socket.once('close', () => {
-      if (!upgraded && admission.visitorAddress !== null) watchers.release(admission.visitorAddress);
+      if (!upgraded) places.release(admission.place);
     });
     wss.handleUpgrade(req, socket, head, (ws) => {
       upgraded = true;

@@ -1,7 +1,8 @@
 /**
  * Players' live sockets as presence (see game/presence.ts for what presence means). Each instance
  * counts the sockets it holds per game and player, saves the counts (batched), refreshes its rows
- * while they live, and announces the first socket and the last, which change what others see.
+ * while they live, and announces the first socket and the last, which change what others see. It
+ * also ends the presence of instances that stopped refreshing theirs (killed), and announces it.
  */
 import type { Logger } from 'pino';
 import { batched } from '../db/batch.js';
@@ -23,7 +24,7 @@ export class SocketPresence {
     // Presence changes of all sockets go to the database together (see batched).
     this.save = batched<store.PresenceRow>((rows) => store.savePresence(deps.db, rows));
     this.refresher = setInterval(() => {
-      store.refreshPresence(deps.db, instanceId, deps.clock()).catch((err: unknown) => deps.logger.warn({ err }, 'presence refresh failed'));
+      this.refresh().catch((err: unknown) => deps.logger.warn({ err }, 'presence refresh failed'));
     }, REFRESH_MS);
     this.refresher.unref();
   }
@@ -40,6 +41,17 @@ export class SocketPresence {
 
   stop() {
     clearInterval(this.refresher);
+  }
+
+  /** Saves what this instance holds (repairing any lost write), then ends dead instances' presence. */
+  private async refresh() {
+    const now = this.deps.clock();
+    const rows = [...this.sockets].map(([key, connections]) => {
+      const [gameId, userId] = key.split(':');
+      return { gameId: gameId!, userId: Number(userId), instanceId: this.instanceId, connections, now };
+    });
+    await store.refreshPresence(this.deps.db, this.instanceId, rows, now);
+    for (const gameId of await store.endStalePresence(this.deps.db, now)) await announcePresence(this.deps, gameId);
   }
 
   private async count(gameId: string, userId: number, delta: 1 | -1) {

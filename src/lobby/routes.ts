@@ -41,7 +41,7 @@ function describeLive(row: GameRow): LobbyRow {
   return {
     id: row.id,
     title: `${nameOf(row, 'X')} (X) vs ${nameOf(row, 'O')} (O)`,
-    detail: `${row.ply} ${row.ply === 1 ? 'move' : 'moves'} played`,
+    detail: row.mode === 'ai' ? 'Against the computer' : 'Between two players',
     yourTurn: false,
   };
 }

@@ -24,12 +24,12 @@ export async function playerGames(db: Pool, viewerId: number): Promise<GameRow[]
   return rows;
 }
 
-/** Games in progress that the viewer does not play in, most recently active first. */
+/** Games in progress that the viewer does not play in, newest first (moves do not reorder the list). */
 export async function liveGames(db: Pool, viewerId: number): Promise<GameRow[]> {
   const { rows } = await db.query<GameRow>(
     `SELECT ${GAME_COLUMNS} FROM ${GAME_FROM}
       WHERE g.status = 'active' AND g.player_x IS DISTINCT FROM $1 AND g.player_o IS DISTINCT FROM $1
-      ORDER BY g.updated_at DESC LIMIT 15`,
+      ORDER BY g.created_at DESC LIMIT 15`,
     [viewerId],
   );
   return rows;

@@ -14,7 +14,7 @@ import {
   rematch,
   resign,
 } from '../../src/game/service.js';
-import { setPresence } from '../../src/game/store.js';
+import { endStalePresence, PRESENCE_STALE_MS, refreshPresence, setPresence } from '../../src/game/store.js';
 import { csrfTokenIn, GOOD_PASSWORD, registerUser, startTestApp, uniqueName, type Agent, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
 
@@ -250,7 +250,7 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
     it('refuses malformed move forms with a 400', async () => {
       const { id, x } = await startedGame();
       const page = await x.agent.get(`/games/${id}`);
-      for (const fields of [{ ply: 'zero', cell: '1' }, { ply: '0' }, { ply: '0', cell: '-1' }, { ply: '0', cell: '1e9' }]) {
+      for (const fields of [{ ply: 'zero', cell: '1' }, { ply: '0' }, { ply: '0', cell: '-1' }, { ply: '0', cell: '1e9' }, { ply: '0', cell: '0x4' }, { ply: '0x0', cell: '4' }, { ply: '0', cell: ' 4' }]) {
         const res = await x.agent.post(`/games/${id}/moves`).type('form').send({ _csrf: csrfTokenIn(page.text), ...fields });
         expect(res.status).toBe(400);
       }
@@ -390,6 +390,40 @@ describe.each(databaseKinds)('games on the %s database', (kind) => {
       const g = await state(id);
       expect(g.result).toBe('x_won');
       expect(g.reason).toBe('abandoned');
+    });
+
+    it('refuses a rematch with a player whose account is closed, even one they offered', async () => {
+      const { id, x, o } = await startedGame();
+      await resign(deps(), x.id, id);
+      expect(await rematch(deps(), o.id, id)).toBeNull(); // O offers
+      await t.db.pool.query('UPDATE users SET is_active = false WHERE id = $1', [o.id]);
+      const refused = await refusal(rematch(deps(), x.id, id));
+      expect(refused.code).toBe('cannot_rematch');
+      expect(refused.message).toMatch(/account is closed/);
+      expect((await state(id)).rematch.nextId).toBeNull();
+    });
+
+    it('counts a player gone from the last refresh of the instance that held their socket, once it stops refreshing', async () => {
+      const { id, x, o } = await startedGame();
+      await makeMove(deps(), x.id, id, 0, 4);
+      await setPresence(t.db.pool, 'dead-instance', id, o.id, 1, now);
+      expect((await state(id)).awaySince.O).toBeNull();
+      const lastSeen = now;
+      now += PRESENCE_STALE_MS + 1_000;
+      expect(await endStalePresence(t.db.pool, now)).toContain(id);
+      expect((await state(id)).awaySince.O).toBe(lastSeen);
+      // An instance's own refresh repairs what a lost write left behind: rows it no longer holds count no sockets.
+      await setPresence(t.db.pool, 'live-instance', id, o.id, 1, now);
+      await refreshPresence(t.db.pool, 'live-instance', [], now + 1);
+      expect((await state(id)).awaySince.O).toBe(now);
+    });
+
+    it('shows a running game live even when asked for a replayed position', async () => {
+      const { id, x } = await startedGame();
+      const page = await x.agent.get(`/games/${id}?ply=0`);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('js/game');
+      expect(page.text).toMatch(/http-equiv="refresh"/);
     });
 
     it('aborts friend and open games nobody joins within the hour', async () => {

@@ -39,6 +39,7 @@ function setup(identity: Partial<Identity> = {}) {
   const conn = new LiveConnection(
     socket,
     { userId: 7, sid: 's', sessionKey: 'k', loginAt: 0, expiresAt: Infinity, ...identity },
+    new TokenBucket(20, 10, () => now),
     { hub: hub as unknown as LiveHub, actions, checkSession, now: () => now, logger: pino({ level: 'silent' }) },
   );
   const frame = (message: unknown) => conn.onFrame(Buffer.from(typeof message === 'string' ? message : JSON.stringify(message)), false);

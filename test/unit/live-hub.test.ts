@@ -96,6 +96,56 @@ describe('LiveHub', () => {
     expect(hub.latest('g1')?.version).toBe(4);
   });
 
+  it('never counts a socket that closed while its game was being read, and keeps nothing of it', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const load = vi.fn(async (id: string) => {
+      await slow;
+      return stored.get(id);
+    });
+    hub = new LiveHub({ loadGame: load, checkSessions: async () => new Map(), presence, clock: () => 42, logger: pino({ level: 'silent' }) });
+    const player = subscriber(1);
+    hub.add(player);
+    const watching = hub.watch(player, 'g1');
+    hub.remove(player);
+    release();
+    expect(await watching).toBe(false);
+    expect(presence.join).not.toHaveBeenCalled();
+    expect(hub.latest('g1')).toBeUndefined();
+    await hub.onEvent(gameEvent('g1', { version: 4, state: game('g1', 4) }));
+    expect(player.received).toEqual([]);
+  });
+
+  it('sends a new watcher a move made while the game was being read for it', async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    hub = new LiveHub({
+      loadGame: async (id) => {
+        if (first) {
+          first = false;
+          const before = stored.get(id);
+          await slow;
+          return before;
+        }
+        return stored.get(id);
+      },
+      checkSessions: async () => new Map(),
+      presence,
+      clock: () => 42,
+      logger: pino({ level: 'silent' }),
+    });
+    const watcher = subscriber(null);
+    hub.add(watcher);
+    const watching = hub.watch(watcher, 'g1');
+    // The move commits and its event arrives before the read that started earlier returns.
+    stored.set('g1', game('g1', 4));
+    await hub.onEvent(gameEvent('g1', { version: 4, state: game('g1', 4) }));
+    release();
+    await watching;
+    expect(states(watcher).map((m) => m.game.version)).toEqual([3, 4]);
+  });
+
   it('answers false for a game that does not exist, and follows nothing', async () => {
     const watcher = subscriber(7);
     hub.add(watcher);
