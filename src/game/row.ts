@@ -3,28 +3,17 @@
  * one row type, and the questions every reader asks of it (whose seat, whose turn, who won, what
  * a seat is called). Times are milliseconds since the epoch.
  */
-import type { Level } from './ai.js';
-import { computerName, type EndReason, type FinalResult, type GameMode, type GameStatus } from './model.js';
+import { computerName, type FinalResult, type GameState } from './model.js';
 import type { Mark } from './rules.js';
 
-export interface GameRow {
-  id: string;
-  mode: GameMode;
-  aiLevel: Level | null;
+/** The columns of a game that its wire state (GameState) also has, plus what only the row holds. */
+export interface GameRow extends Pick<GameState, 'id' | 'mode' | 'aiLevel' | 'createdBy' | 'status' | 'result' | 'reason' | 'board' | 'ply' | 'version' | 'turnStartedAt'> {
   aiMark: Mark | null;
-  createdBy: number;
   playerX: number | null;
   playerO: number | null;
   /** The seats' account names as shown ("deleted user" for a deleted account), or null. */
   xName: string | null;
   oName: string | null;
-  status: GameStatus;
-  result: FinalResult | null;
-  reason: EndReason | null;
-  board: string;
-  ply: number;
-  version: number;
-  turnStartedAt: number | null;
   createdAt: number;
   updatedAt: number;
   finishedAt: number | null;
