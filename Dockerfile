@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Tic-Tac-Toe Online. Stages: build (TypeScript and the browser script), app (the runtime image),
 # nginx (the front, with the built static files baked in). docker-compose.yml builds both targets.
 
@@ -28,12 +27,17 @@ COPY docker/create-admin.sh /usr/local/bin/create-admin
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# On the port the app listens on (PORT), every 3 s, so that a new container is healthy about 3 s
+# after it starts: compose starts nginx only once the apps are healthy. One check costs a Node
+# start (about 40 ms of CPU): node:http rather than fetch, which loads undici first.
+HEALTHCHECK --interval=3s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "require('node:http').get({ host: '127.0.0.1', port: process.env.PORT || 3000, path: '/healthz', timeout: 2500 }, (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1)).on('timeout', () => process.exit(1))"]
 # node itself is PID 1's child-free process: SIGTERM reaches the server, which shuts down cleanly.
 CMD ["node", "dist/server.js"]
 
 FROM nginx:1.27-alpine AS nginx
 COPY nginx.conf /etc/nginx/nginx.conf
+# Finds the app replicas through Docker's DNS, again every few seconds (included by nginx.conf).
+COPY docker/nginx-app-dns.conf /etc/nginx/app-dns.conf
 COPY --from=build /app/public /srv/public
 EXPOSE 8080

@@ -1,17 +1,23 @@
 /**
- * Real Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core (never a
- * downloaded browser). One browser per test file, one context per person, and helpers that act the
- * way a person does: by the accessible names of docs UI-CONTRACT.md, never by internal ids.
+ * Real Chrome or Chromium for the browser tests, driven by playwright-core. One browser per test
+ * file, one context per person, and helpers that act the way a person does: by the accessible
+ * names of docs UI-CONTRACT.md, never by internal ids.
+ *
+ * Which browser: see `findBrowser` (CHROME_PATH, then the usual install locations, then
+ * Playwright's own browser cache, then Playwright's download of its Chromium). CI uses Debian's
+ * /usr/bin/chromium.
  *
  * The client script must be built (`npm run build:client`; `npm test` does it first).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { GOOD_PASSWORD, uniqueName } from './app.js';
 import { WINNING_LINES } from './consistency.js';
-
-export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -38,11 +44,102 @@ export const GAME_PATH = /^\/games\/[A-Za-z0-9]{12}$/;
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
 
+/** Variables that name a browser executable, first match wins (CHROME_PATH as Lighthouse and Karma read it). */
+const BROWSER_VARIABLES = ['CHROME_PATH', 'CHROMIUM_PATH', 'PUPPETEER_EXECUTABLE_PATH'];
+
+/** Where Chrome and Chromium usually are, per platform; Debian's /usr/bin/chromium first. */
+function usualLocations(): string[] {
+  if (process.platform === 'darwin') {
+    const apps = ['Google Chrome.app/Contents/MacOS/Google Chrome', 'Chromium.app/Contents/MacOS/Chromium', 'Google Chrome for Testing.app/Contents/MacOS/Google Chrome for Testing'];
+    return ['/Applications', path.join(homedir(), 'Applications')].flatMap((dir) => apps.map((app) => path.join(dir, app)));
+  }
+  if (process.platform === 'win32') {
+    const roots = [process.env.PROGRAMFILES, process.env['PROGRAMFILES(X86)'], process.env.LOCALAPPDATA].filter((dir): dir is string => Boolean(dir));
+    return roots.flatMap((dir) => [path.join(dir, 'Google/Chrome/Application/chrome.exe'), path.join(dir, 'Chromium/Application/chrome.exe')]);
+  }
+  return [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+    '/opt/google/chrome/chrome',
+    '/snap/bin/chromium',
+    '/var/lib/flatpak/exports/bin/org.chromium.Chromium',
+  ];
+}
+
+/** Playwright's browser cache: its own Chromium for this playwright-core first, then any other it holds, newest first. */
+function playwrightCache(): string[] {
+  const own = chromium.executablePath();
+  const cache =
+    process.env.PLAYWRIGHT_BROWSERS_PATH && process.env.PLAYWRIGHT_BROWSERS_PATH !== '0'
+      ? process.env.PLAYWRIGHT_BROWSERS_PATH
+      : process.platform === 'darwin'
+        ? path.join(homedir(), 'Library/Caches/ms-playwright')
+        : process.platform === 'win32'
+          ? path.join(process.env.LOCALAPPDATA ?? homedir(), 'ms-playwright')
+          : path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'ms-playwright');
+  let others: string[] = [];
+  try {
+    const ownRelative = path.relative(path.dirname(path.dirname(own)), own); // e.g. chrome-linux64/chrome
+    others = readdirSync(cache)
+      .filter((name) => /^chromium-\d+$/.test(name))
+      .sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]))
+      .map((name) => path.join(cache, name, ownRelative));
+  } catch {
+    // no cache yet
+  }
+  return [own, ...others];
+}
+
+/** Set by a download that failed, so that the other test files' processes do not try again at once. */
+const DOWNLOAD_FAILED = path.join(tmpdir(), 'ttt-playwright-chromium-download-failed');
+
+/** Playwright's own download of its Chromium, as `npx playwright install chromium` does; false when it cannot be fetched. */
+function downloadPlaywrightChromium(): boolean {
+  try {
+    if (Date.now() - statSync(DOWNLOAD_FAILED).mtimeMs < 10 * 60_000) return false;
+  } catch {
+    // no recent failure
+  }
+  const cli = createRequire(import.meta.url).resolve('playwright-core/cli');
+  console.info('No Chrome or Chromium found: downloading Playwright\'s Chromium once (playwright-core install chromium)…');
+  const result = spawnSync(process.execPath, [cli, 'install', '--no-shell', 'chromium'], { stdio: 'inherit', timeout: 10 * 60_000 });
+  const ok = result.status === 0 && existsSync(chromium.executablePath());
+  if (ok) rmSync(DOWNLOAD_FAILED, { force: true });
+  else writeFileSync(DOWNLOAD_FAILED, new Date().toISOString());
+  return ok;
+}
+
+let found: string | undefined;
+
+/**
+ * The browser the tests drive: the first of a variable that names one (CHROME_PATH, CHROMIUM_PATH,
+ * PUPPETEER_EXECUTABLE_PATH), the usual Chrome and Chromium install locations, and Playwright's
+ * browser cache; when none is there, Playwright's Chromium is downloaded once. Only when that
+ * fails too does it stop, with one line saying what to install.
+ */
+export function findBrowser(): string {
+  if (found) return found;
+  for (const name of BROWSER_VARIABLES) {
+    const value = process.env[name];
+    if (!value) continue;
+    if (!existsSync(value)) throw new Error(`${name}=${value}: no such file; point it at a Chrome or Chromium executable, or unset it.`);
+    return (found = value);
+  }
+  found = [...usualLocations(), ...playwrightCache()].find((candidate) => existsSync(candidate));
+  if (found) return found;
+  if (downloadPlaywrightChromium()) return (found = chromium.executablePath());
+  throw new Error(
+    'No Chrome or Chromium for the browser tests: install one (Debian/Ubuntu: apt install chromium; or Google Chrome), or set CHROME_PATH to its executable.',
+  );
+}
+
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(`${ROOT}public/js/game.js`)) {
     throw new Error('The client script is not built: run `npm run build:client` first (npm test does).');
   }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: findBrowser(), args: CHROMIUM_ARGS, headless: true });
 }
 
 export interface Person {

@@ -36,7 +36,37 @@ describe('deployment files', () => {
     expect(rewritten).toContain('server 127.0.0.1:4002 max_fails=1 fail_timeout=5s;');
     expect(rewritten).toContain('listen 127.0.0.1:9999;');
     expect(rewritten).toContain(`alias ${path.join(ROOT, 'public')}/;`);
-    expect(rewritten).not.toContain('server app:3000');
+    expect(rewritten).not.toContain('server 127.0.0.1:3000 ');
+    // The stack has no app-dns.conf beside its nginx.conf: every request goes to the group above.
+    expect(rewritten).toContain('set $app_upstream app;');
+    expect(rewritten).toContain('include app-dns*.conf;');
+  });
+
+  /**
+   * The Dockerfile's nginx target: nginx.conf as it is, with docker/nginx-app-dns.conf beside it as
+   * app-dns.conf. nginx must accept the pair (the include sets Docker's resolver, the name "app" and
+   * a shorter connect timeout at the server level, where nginx.conf sets none of them).
+   */
+  it.skipIf(!has('nginx'))('nginx accepts the Docker configuration: nginx.conf with app-dns.conf beside it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ttt-nginx-'));
+    try {
+      copyFileSync('/etc/nginx/mime.types', path.join(dir, 'mime.types'));
+      copyFileSync(path.join(ROOT, 'docker/nginx-app-dns.conf'), path.join(dir, 'app-dns.conf'));
+      // Only the files nginx writes move into the folder (the test's stderr may be a pipe nginx cannot open); the proxying is the image's.
+      const config = readFileSync(path.join(ROOT, 'nginx.conf'), 'utf8')
+        .replace(/^(\s*)pid .*$/m, `$1pid ${dir}/nginx.pid;`)
+        .replace(/^(\s*)error_log .*$/m, `$1error_log ${dir}/error.log warn;`)
+        .replace(/^(\s*)access_log .*$/m, `$1access_log ${dir}/access.log main;`)
+        .replace(/^(\s*)(\w+_temp_path) .*$/gm, `$1$2 ${dir}/$2;`);
+      writeFileSync(path.join(dir, 'nginx.conf'), config);
+      const check = spawnSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+      expect(check.stderr).toContain('test is successful');
+      const dump = spawnSync('nginx', ['-T', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
+      expect(dump.stdout).toContain('set $app_upstream app:3000;');
+      expect(dump.stdout).toContain('resolver 127.0.0.11 valid=1s ipv6=off;');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!has('nginx'))('nginx accepts the rewritten configuration', () => {
