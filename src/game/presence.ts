@@ -11,6 +11,7 @@
  * presence), so every viewer can tell when the player goes away without being told again.
  */
 import type { GameState } from './model.js';
+import { moverAt } from './row.js';
 import type { Mark } from './rules.js';
 
 /** A player away this long on their own turn can be beaten by "Claim victory". */
@@ -35,13 +36,8 @@ export function isAway(state: GameState, seat: Mark, now: number): boolean {
 export function claimableAt(state: GameState, seat: Mark): number | null {
   const away = state.awaySince[seat];
   if (state.status !== 'active' || state.mode === 'ai' || away === null || state.players[seat]?.id == null) return null;
-  if (moverOf(state) !== seat) return null;
+  if (moverAt(state.ply) !== seat) return null;
   return Math.max(away, state.turnStartedAt ?? away) + CLAIM_AFTER_MS;
-}
-
-/** The seat to move: X after an even number of moves. */
-export function moverOf(state: Pick<GameState, 'ply'>): Mark {
-  return state.ply % 2 === 0 ? 'X' : 'O';
 }
 
 /**

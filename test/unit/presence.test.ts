@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { GameState } from '../../src/game/model.js';
-import { CLAIM_AFTER_MS, PAGE_PRESENCE_MS, PAGE_RELOAD_SECONDS, claimableAt, isAway, moverOf, nextPresenceChange } from '../../src/game/presence.js';
+import { CLAIM_AFTER_MS, PAGE_PRESENCE_MS, PAGE_RELOAD_SECONDS, claimableAt, isAway, nextPresenceChange } from '../../src/game/presence.js';
+import { moverAt } from '../../src/game/row.js';
 import { ALICE, boardOf, gameState, NOW } from '../helpers/game-state.js';
 
 const COMPUTER = { id: null, name: 'Computer (Perfect)' };
@@ -27,7 +28,7 @@ describe('constants', () => {
   });
 });
 
-describe('moverOf', () => {
+describe('moverAt', () => {
   it.each([
     [0, 'X'],
     [1, 'O'],
@@ -36,7 +37,7 @@ describe('moverOf', () => {
     [8, 'X'],
     [9, 'O'],
   ])('after %i moves, %s is to move', (ply, mark) => {
-    expect(moverOf({ ply })).toBe(mark);
+    expect(moverAt(ply)).toBe(mark);
   });
 });
 
