@@ -9,8 +9,8 @@
  */
 
 import { bestMoves, mulberry32, perfectMove, tableInfo } from '../src/game/ai.js';
-import { emptyBoard, legalMoves, parseBoard, play, result, serializeBoard, turn } from '../src/game/rules.js';
-import type { Board, Mark } from '../src/game/rules.js';
+import { emptyBoard, legalMoves, parseBoard, play, result, serializeBoard, turn } from '../src/game/variants/classic.js';
+import type { Board, Mark } from '../src/game/variants/classic.js';
 
 const CALLS = 10_000;
 /** Sum of all chosen cells, printed at the end so the timed calls cannot be optimised away. */

@@ -7,7 +7,7 @@
  *   node --import tsx bench/clients/ai-perfect.ts <calls> <runs>
  */
 import { mulberry32, perfectMove, tableInfo } from '../../src/game/ai.js';
-import { emptyBoard, legalMoves, play, result, turn, type Board } from '../../src/game/rules.js';
+import { emptyBoard, legalMoves, play, result, turn, type Board } from '../../src/game/variants/classic.js';
 import { emit, percentile } from '../lib/common.js';
 
 const calls = Number(process.argv[2] ?? 10_000);

@@ -13,8 +13,8 @@
  * pruned search does not give without re-searching.
  */
 
-import { RuleError, BOARD_SIZE, LINES, legalMoves, otherMark, result, turn, winner } from './rules.js';
-import type { Board, Cell, Mark } from './rules.js';
+import { RuleError, BOARD_SIZE, LINES, legalMoves, otherMark, result, turn, winner } from './variants/classic.js';
+import type { Board, Cell, Mark } from './variants/classic.js';
 import { mulberry32, pick } from './random.js';
 import type { Random } from './random.js';
 

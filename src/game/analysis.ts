@@ -3,7 +3,7 @@
  * offered?), and the first move that made things worse. Pure; used by the game page.
  */
 import { bestMoves, evaluate, type Outcome } from './ai.js';
-import { emptyBoard, play, turn, type Board, type Mark } from './rules.js';
+import { emptyBoard, play, turn, type Board, type Mark } from './variants/classic.js';
 
 export type Verdict = 'kept-win' | 'kept-draw' | 'threw-win' | 'lost-draw' | 'already-lost';
 

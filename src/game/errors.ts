@@ -1,5 +1,5 @@
 /** The refusals of the game service, as codes; web/errors.ts maps each to an HTTP status. */
-import type { RuleError } from './rules.js';
+import type { RuleError } from './variants/types.js';
 
 export type GameErrorCode =
   | RuleError['code']

@@ -3,7 +3,7 @@
  * server and the browser script.
  */
 import type { Level } from './ai.js';
-import type { Mark, Result } from './rules.js';
+import type { Mark, Result } from './variants/types.js';
 
 export type GameMode = 'ai' | 'friend' | 'open';
 export type GameStatus = 'waiting' | 'active' | 'finished' | 'aborted';

@@ -12,7 +12,7 @@
  */
 import type { GameState } from './model.js';
 import { moverAt } from './row.js';
-import type { Mark } from './rules.js';
+import type { Mark } from './variants/types.js';
 
 /** A player away this long on their own turn can be beaten by "Claim victory". */
 export const CLAIM_AFTER_MS = 60 * 1000;

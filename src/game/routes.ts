@@ -5,7 +5,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { hintFor } from './analysis.js';
-import { parseBoard } from './rules.js';
+import { parseBoard } from './variants/classic.js';
 import { PAGE_RELOAD_SECONDS } from './presence.js';
 import { LEVELS, type GameState } from './model.js';
 import { claimVictory, createGame, GameError, joinGame, loadGame, makeMove, rematch, resign, seenOnPage, type GameDeps } from './service.js';

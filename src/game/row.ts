@@ -4,7 +4,7 @@
  * a seat is called). Times are milliseconds since the epoch.
  */
 import { computerName, type FinalResult, type GameState } from './model.js';
-import type { Mark } from './rules.js';
+import type { Mark } from './variants/types.js';
 
 /** The columns of a game that its wire state (GameState) also has, plus what only the row holds. */
 export interface GameRow extends Pick<GameState, 'id' | 'mode' | 'aiLevel' | 'createdBy' | 'status' | 'result' | 'reason' | 'board' | 'ply' | 'version' | 'turnStartedAt'> {

@@ -10,7 +10,7 @@ import { publishChanges, type GameChange } from './changes.js';
 import { inTransaction } from '../db/transaction.js';
 import { chooseMove, type Level, type Random } from './ai.js';
 import { markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
-import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './rules.js';
+import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './variants/classic.js';
 import { claimableAt, isAway, PAGE_PRESENCE_MS } from './presence.js';
 import * as store from './store.js';
 import { playerIds, seatOf, type GameRow } from './row.js';

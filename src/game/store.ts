@@ -3,7 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { EndReason, FinalResult, GameMode, GameState, GameStatus } from './model.js';
 import { PAGE_PRESENCE_MS } from './presence.js';
 import { GAME_COLUMNS, GAME_FROM, ms, seatName, type GameRow } from './row.js';
-import type { Mark } from './rules.js';
+import type { Mark } from './variants/types.js';
 
 type Db = Pool | PoolClient;
 

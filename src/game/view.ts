@@ -5,7 +5,7 @@
 import { analyseMoves, boardAt, VERDICT_WORDS } from './analysis.js';
 import { markOf, type GameState } from './model.js';
 import { claimableAt, isAway, nextPresenceChange } from './presence.js';
-import { otherMark, parseBoard, turn, winner, type Board, type Mark } from './rules.js';
+import { otherMark, parseBoard, turn, winner, type Board, type Mark } from './variants/classic.js';
 
 export type ViewStatus =
   | 'waiting'

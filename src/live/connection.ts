@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { CLOSE_POLICY, CLOSE_SIGNED_OUT } from '../game/close-codes.js';
 import type { GameState } from '../game/model.js';
 import { clientMessageSchema, type ClientMessage, type ServerMessage } from '../game/protocol.js';
-import { RuleError } from '../game/rules.js';
+import { RuleError } from '../game/variants/types.js';
 import { GameError } from '../game/service.js';
 import type { LiveHub, Subscriber } from './hub.js';
 import type { TokenBucket } from './rate-limit.js';

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { WAITING_EXPIRES_MS } from '../game/model.js';
 import { moverAt, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
-import { otherMark, type Mark } from '../game/rules.js';
+import { otherMark, type Mark } from '../game/variants/types.js';
 import * as lobbyStore from './store.js';
 
 interface LobbyRow {

@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 import { LEVEL_NAMES } from '../game/model.js';
 import { DELETED_NAME, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
-import { otherMark } from '../game/rules.js';
+import { otherMark } from '../game/variants/types.js';
 import { HttpError } from '../web/errors.js';
 import { displayRating, isProvisional } from './ratings.js';
 import * as usersStore from './store.js';

@@ -4,7 +4,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { isDatabaseUnavailable } from '../db/database.js';
-import { RuleError } from '../game/rules.js';
+import { RuleError } from '../game/variants/types.js';
 import { GameError, type GameErrorCode } from '../game/errors.js';
 
 /** An error whose message is meant for the person who made the request. */
@@ -40,6 +40,7 @@ const REFUSAL_STATUS: Record<GameErrorCode, number> = {
   no_hint: 403,
   not_found: 404,
   occupied: 409,
+  wrong_board: 409,
   game_over: 409,
   not_your_turn: 409,
   not_started: 409,

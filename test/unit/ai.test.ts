@@ -13,8 +13,8 @@ import {
 } from '../../src/game/ai.js';
 import type { Level, MoveEvaluation, Outcome, Random } from '../../src/game/ai.js';
 import { pick } from '../../src/game/random.js';
-import { RuleError, emptyBoard, legalMoves, otherMark, parseBoard, play, result, serializeBoard, turn, winner } from '../../src/game/rules.js';
-import type { Board, Mark, Result } from '../../src/game/rules.js';
+import { RuleError, emptyBoard, legalMoves, otherMark, parseBoard, play, result, serializeBoard, turn, winner } from '../../src/game/variants/classic.js';
+import type { Board, Mark, Result } from '../../src/game/variants/classic.js';
 
 type Player = (board: Board, mark: Mark, random: Random) => number;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyseMoves, boardAt, hintFor } from '../../src/game/analysis.js';
-import { serializeBoard } from '../../src/game/rules.js';
+import { serializeBoard } from '../../src/game/variants/classic.js';
 
 describe('post-game analysis', () => {
   it('finds the move that lost a drawn game', () => {

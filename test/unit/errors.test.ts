@@ -3,7 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { GameError, type GameErrorCode } from '../../src/game/errors.js';
-import { RuleError } from '../../src/game/rules.js';
+import { RuleError } from '../../src/game/variants/types.js';
 import { errorHandler, HttpError } from '../../src/web/errors.js';
 
 /** An app whose one route throws `err`, answered in JSON (the HTML page needs the views). */

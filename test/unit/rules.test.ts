@@ -11,8 +11,8 @@ import {
   serializeBoard,
   turn,
   winner,
-} from '../../src/game/rules.js';
-import type { Board, Mark, Result, RuleErrorCode } from '../../src/game/rules.js';
+} from '../../src/game/variants/classic.js';
+import type { Board, Mark, Result, RuleErrorCode } from '../../src/game/variants/classic.js';
 
 /** Plays a sequence of cells from the empty board, alternating X and O. */
 function playAll(cells: number[]): Board {

@@ -3,7 +3,7 @@
  * connection the board form posts as usual); a cell that cannot be played now refuses the click
  * and says why in the error box.
  */
-import type { Mark } from '../../game/rules.js';
+import type { Mark } from '../../game/variants/types.js';
 import type { Grid } from './grid.js';
 import type { LiveGame } from './live.js';
 import { renderedMark, showError, type GamePage } from './page.js';

@@ -2,7 +2,7 @@
  * The game page's elements, found once by their ids, and the two ways the script speaks: the
  * announcer (the one polite live region) and the error box (role=alert).
  */
-import type { Mark } from '../../game/rules.js';
+import type { Mark } from '../../game/variants/types.js';
 
 export interface GamePage {
   root: HTMLElement;

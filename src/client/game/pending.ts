@@ -3,7 +3,7 @@
  * and pulsing), stays so until the state that carries it arrives, and is rolled back with the
  * reason when the server refuses it, does not answer in time, or the connection is lost.
  */
-import type { Mark } from '../../game/rules.js';
+import type { Mark } from '../../game/variants/types.js';
 import type { GameView } from '../../game/view.js';
 import type { Grid } from './grid.js';
 import { showError, type GamePage } from './page.js';

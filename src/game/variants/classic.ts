@@ -1,5 +1,6 @@
 /**
- * The rules of tic-tac-toe as pure functions, with no I/O and no hidden state.
+ * Classic tic-tac-toe: the 3×3 board as pure functions, with no I/O and no hidden state, and the
+ * `classic` variant built on them (misère reuses the board, see misere.ts).
  *
  * A board is 9 cells, row by row from the top left:
  *
@@ -17,28 +18,13 @@
  * happens once, at the edge where boards come in from storage.
  */
 
-export type Mark = 'X' | 'O';
-export type Cell = Mark | null;
+import { RuleError, type BoardEnding, type Cell, type Mark, type Result, type Variant } from './types.js';
+
+export { RuleError, otherMark, type Cell, type Mark, type Result, type RuleErrorCode } from './types.js';
+
 /** Always 9 cells long. */
 export type Board = readonly Cell[];
 export type Line = [number, number, number];
-export type Result = 'x_won' | 'o_won' | 'draw' | 'in_progress';
-
-export type RuleErrorCode = 'out_of_range' | 'occupied' | 'game_over' | 'not_your_turn' | 'bad_board';
-
-/**
- * A refused move or an unreadable board. `code` is for programs (e.g. to pick an
- * HTTP status); `message` is a short sentence that can be shown to the player.
- */
-export class RuleError extends Error {
-  readonly code: RuleErrorCode;
-
-  constructor(code: RuleErrorCode, message: string) {
-    super(message);
-    this.name = 'RuleError';
-    this.code = code;
-  }
-}
 
 export const BOARD_SIZE = 9;
 
@@ -56,10 +42,6 @@ export const LINES: readonly Line[] = [
 
 export function emptyBoard(): Board {
   return new Array<Cell>(BOARD_SIZE).fill(null);
-}
-
-export function otherMark(mark: Mark): Mark {
-  return mark === 'X' ? 'O' : 'X';
 }
 
 function countMarks(board: Board): { x: number; o: number } {
@@ -187,3 +169,43 @@ export function parseBoard(s: string): Board {
 function hasLine(board: Board, mark: Mark): boolean {
   return LINES.some(([a, b, c]) => board[a] === mark && board[b] === mark && board[c] === mark);
 }
+
+const POSITION_NAMES = ['top left', 'top centre', 'top right', 'middle left', 'centre', 'middle right', 'bottom left', 'bottom centre', 'bottom right'];
+
+/** "top left" … "bottom right": where a cell (or Ultimate's small board) sits in a 3×3 grid. */
+export function positionName(index: number): string {
+  return POSITION_NAMES[index] ?? `cell ${index}`;
+}
+
+/** "row 1, column 3": a 3×3 cell's name for people, counting from 1. */
+export function rowColumnName(cell: number): string {
+  return `row ${Math.floor(cell / 3) + 1}, column ${(cell % 3) + 1}`;
+}
+
+/** The cells of the completed lines on a 3×3 board (a last move can complete two). */
+export function completedLines(board: Board): number[][] {
+  return LINES.filter(([a, b, c]) => board[a] !== null && board[a] === board[b] && board[a] === board[c]).map((l) => [...l]);
+}
+
+/** The 3×3 board's variant functions that classic and misère share; only who wins differs. */
+export function threeByThree(result: (board: Board) => Result): Omit<Variant<Board>, 'id' | 'name' | 'summary'> {
+  return {
+    size: 3,
+    cells: BOARD_SIZE,
+    start: emptyBoard,
+    parse: parseBoard,
+    serialize: serializeBoard,
+    turn,
+    legalMoves,
+    play,
+    result,
+    ending: (board): BoardEnding | null => (winner(board) ? 'line' : board.includes(null) ? null : 'full'),
+    lines: completedLines,
+    marks: (board) => board,
+    cellName: rowColumnName,
+    whereToPlay: () => null,
+  };
+}
+
+/** Classic tic-tac-toe: three in a row wins; a full board without one is a draw. */
+export const classic: Variant<Board> = { id: 'classic', name: 'Classic', summary: 'Three in a row wins.', ...threeByThree(result) };
