@@ -18,6 +18,7 @@ import type { EventBus } from './db/events.js';
 import { createMailer, type Mailer } from './mail/mailer.js';
 import { recoveryRoutes } from './recovery/routes.js';
 import type { Random } from './game/ai.js';
+import type { Computer } from './game/engines/index.js';
 import type { GameDeps } from './game/service.js';
 import { gameRefusals, gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   authLimits?: AuthLimitRules;
   /** Outgoing mail; by default made from the configuration (SMTP_URL, MAIL_FROM). */
   mailer?: Mailer;
+  /** The computer's moves in every variant (Ultimate's through the engine's worker pool). */
+  computer: Computer;
   /** Tests move time forward and fix the computer's choices. */
   clock?: () => number;
   random?: Random;
@@ -61,6 +64,7 @@ export function buildApp({
   bus,
   mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, env: config.env, logger }),
   authLimits = DEFAULT_AUTH_LIMITS,
+  computer,
   clock = Date.now,
   random = Math.random,
   pageReloadSeconds,
@@ -73,7 +77,7 @@ export function buildApp({
   if (config.env === 'production') app.enable('view cache');
 
   const session = createSession({ pool, secret: config.sessionSecret, secureCookies: config.secureCookies });
-  const gameDeps = { db: pool, bus, clock, random };
+  const gameDeps = { db: pool, bus, clock, random, computer };
   const handlers = features({ config, pool, bus, mailer, authLimits, gameDeps, pageReloadSeconds });
   mountProbesAndAssets(app, config, pool, handlers.recovery.enabled);
   mountMiddleware(app, config, pool, logger, session.middleware);

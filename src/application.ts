@@ -8,6 +8,9 @@ import type { Express } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { buildApp, type AppDeps } from './app.js';
+import { createComputer } from './game/engines/index.js';
+import type { GameDeps } from './game/service.js';
+import { createEnginePool } from './game/engines/pool.js';
 import type { Config } from './config.js';
 import { postgresBus, type EventBus } from './db/events.js';
 import { expireWaitingGames } from './game/service.js';
@@ -29,6 +32,8 @@ export interface Application {
   server: Server;
   /** The Express app, for supertest. */
   app: Express;
+  /** What the game service runs with (tests call the service directly with it). */
+  gameDeps: GameDeps;
   /**
    * Stops, in order: the sweepers, new connections, live sockets (told to reconnect elsewhere),
    * requests in flight, sessions, mail, the bus. The database is the caller's. `force` drops
@@ -40,7 +45,9 @@ export interface Application {
 export async function createApplication(config: Config, deps: ApplicationDeps): Promise<Application> {
   const { logger } = deps;
   const bus = deps.bus ?? (await postgresBus(deps.db.pool, deps.db.url, logger));
-  const built = buildApp({ ...deps, config, pool: deps.db.pool, bus });
+  const engines = createEnginePool({ threads: config.engineThreads, budgetMs: config.engineBudgetMs });
+  const computer = createComputer(engines, deps.random ?? Math.random);
+  const built = buildApp({ ...deps, config, pool: deps.db.pool, bus, computer });
   if (!built.app.locals.canRecover) {
     logger.warn('"Forgot your password?" is off: in production it needs SMTP_URL (where mail goes) and PUBLIC_ORIGIN (where its links point)');
   } else if (!config.smtpUrl) {
@@ -59,6 +66,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
   return {
     server,
     app: built.app,
+    gameDeps: built.gameDeps,
     async close({ force = false } = {}) {
       clearInterval(sweeper);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -69,6 +77,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       built.sessionStore.close();
       await built.mailer.idle();
       built.mailer.close();
+      await engines.close();
       if (!deps.bus) await bus.close();
     },
   };

@@ -57,6 +57,8 @@ const envSchema = z.object({
     .regex(/^smtps?:\/\/[^/]+/, 'must be an SMTP URL such as smtp://user:pass@host:587 or smtps://host:465')
     .optional(),
   MAIL_FROM: z.string().min(3).max(200).default('Tic-Tac-Toe Online <no-reply@localhost>'),
+  ENGINE_BUDGET_MS: wholeNumber(20, 10_000).default(200),
+  ENGINE_THREADS: wholeNumber(1, 64).optional(),
 })
   // Checked with the rest, so that every problem is listed in one go.
   .refine((env) => env.NODE_ENV !== 'production' || env.SESSION_SECRET !== undefined, {
@@ -85,6 +87,10 @@ export interface Config {
   smtpUrl: string | undefined;
   /** The From of every mail. */
   mailFrom: string;
+  /** Hard Ultimate's thinking time per move when the engine's pool is not queueing (ms). */
+  engineBudgetMs: number;
+  /** The engine's worker threads; absent: one fewer than the cores, at least one. */
+  engineThreads: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -158,6 +164,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     bcryptCost: env.BCRYPT_COST,
     logLevel: env.LOG_LEVEL,
+    engineBudgetMs: env.ENGINE_BUDGET_MS,
+    engineThreads: env.ENGINE_THREADS,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
   };

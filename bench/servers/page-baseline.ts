@@ -25,6 +25,7 @@ const started = Date.now();
 /** The same position the seeded page game has: X 0, O 4, X 8, O 2; X to move; nobody connected. */
 const game: GameState = {
   id: gameId,
+  variant: 'classic',
   mode: 'friend',
   aiLevel: null,
   status: 'active',

@@ -18,6 +18,7 @@ function stateOf(id: string): GameState {
   const now = Date.now();
   return {
     id,
+    variant: 'classic',
     mode: 'friend',
     aiLevel: null,
     status: b.moves.length === 9 ? 'finished' : 'active',

@@ -76,3 +76,24 @@ if (lists) {
     },
   );
 }
+
+/**
+ * The Variant select: the rule under it follows the choice, and the strongest Difficulty is named
+ * as the variant calls it (Perfect, or Hard in Ultimate). The form works the same without this.
+ */
+const variant = document.getElementById('variant') as HTMLSelectElement | null;
+const level = document.getElementById('level') as HTMLSelectElement | null;
+const rule = document.getElementById('variant-rule');
+if (variant && level && rule) {
+  const follow = () => {
+    const chosen = variant.selectedOptions[0];
+    rule.textContent = chosen?.dataset.rule ?? '';
+    const top = level.querySelector<HTMLOptionElement>('option[value="perfect"], option[value="hard"]');
+    if (top && chosen?.dataset.topLevel) {
+      top.textContent = chosen.dataset.topLevel;
+      top.value = chosen.dataset.topLevel.toLowerCase();
+    }
+  };
+  variant.addEventListener('change', follow);
+  follow();
+}

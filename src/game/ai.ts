@@ -21,7 +21,10 @@ import type { Random } from './random.js';
 export { mulberry32 };
 export type { Random };
 
-export type Level = 'easy' | 'medium' | 'perfect';
+/** The computer's levels: Perfect where the variant is solved (classic, misère), Hard where it is not. */
+export type Level = 'easy' | 'medium' | 'perfect' | 'hard';
+/** Who a completed line makes the winner: its owner (classic) or the opponent (misère). */
+export type LineRule = 'classic' | 'misere';
 export type Outcome = 'win' | 'draw' | 'loss';
 
 export interface MoveEvaluation {
@@ -78,15 +81,17 @@ function fromChild(score: number): number {
   return 0;
 }
 
-let table: Int8Array | null = null;
+const tables: Partial<Record<LineRule, Int8Array>> = {};
 let tableBuildMs = 0;
 
-function getTable(): Int8Array {
-  if (table === null) {
+function getTable(rule: LineRule): Int8Array {
+  let table = tables[rule];
+  if (table === undefined) {
     const started = performance.now();
     table = new Int8Array(POSITIONS).fill(UNKNOWN);
     const scratch: Cell[] = new Array<Cell>(BOARD_SIZE).fill(null);
-    solve(table, scratch, 0, 'X');
+    solve(table, scratch, 0, 'X', rule);
+    tables[rule] = table;
     tableBuildMs = performance.now() - started;
   }
   return table;
@@ -98,20 +103,21 @@ function getTable(): Int8Array {
  * once. Also solves, on demand, positions that are not reachable by legal play
  * (callers should never pass those, but the answer is still well defined).
  */
-function solve(memo: Int8Array, board: Cell[], key: number, mover: Mark): number {
+function solve(memo: Int8Array, board: Cell[], key: number, mover: Mark, rule: LineRule): number {
   const known = memo[key] ?? UNKNOWN;
   if (known !== UNKNOWN) return known;
 
   let best: number;
   if (winner(board)) {
-    best = -WIN; // the previous player just completed a line: lost, 0 plies to go
+    // The previous player just completed a line: the mover lost (classic) or won (misère).
+    best = rule === 'classic' ? -WIN : WIN;
   } else {
     best = -Infinity;
     const d = digit(mover);
     for (let i = 0; i < BOARD_SIZE; i++) {
       if (board[i] !== null) continue;
       board[i] = mover;
-      const score = fromChild(solve(memo, board, key + d * (PLACE[i] ?? 0), otherMark(mover)));
+      const score = fromChild(solve(memo, board, key + d * (PLACE[i] ?? 0), otherMark(mover), rule));
       board[i] = null;
       if (score > best) best = score;
     }
@@ -126,22 +132,22 @@ function solve(memo: Int8Array, board: Cell[], key: number, mover: Mark): number
  * board whose key is `key`. A plain table lookup for every reachable position;
  * allocation-free on that path because it runs on every server request.
  */
-function moveScore(board: Board, key: number, mover: Mark, cell: number): number {
-  const memo = getTable();
+function moveScore(board: Board, key: number, mover: Mark, cell: number, rule: LineRule): number {
+  const memo = getTable(rule);
   const childKey = key + digit(mover) * (PLACE[cell] ?? 0);
   let child = memo[childKey] ?? UNKNOWN;
   if (child === UNKNOWN) {
     // Only boards that legal play cannot reach get here: solve them on demand.
     const scratch = board.slice();
     scratch[cell] = mover;
-    child = solve(memo, scratch, childKey, otherMark(mover));
+    child = solve(memo, scratch, childKey, otherMark(mover), rule);
   }
   return fromChild(child);
 }
 
 /** Size of the perfect-play table, for the benchmark. Builds it if needed. */
-export function tableInfo(): { positions: number; bytes: number; buildMs: number } {
-  const memo = getTable();
+export function tableInfo(rule: LineRule = 'classic'): { positions: number; bytes: number; buildMs: number } {
+  const memo = getTable(rule);
   let positions = 0;
   for (const score of memo) if (score !== UNKNOWN) positions++;
   return { positions, bytes: memo.byteLength, buildMs: tableBuildMs };
@@ -154,12 +160,12 @@ export function tableInfo(): { positions: number; bytes: number; buildMs: number
  * The value of each legal move under perfect play, from the point of view of
  * the player to move, in cell order. Empty once the game is over.
  */
-export function evaluate(board: Board): MoveEvaluation[] {
+export function evaluate(board: Board, rule: LineRule = 'classic'): MoveEvaluation[] {
   const mover = turn(board);
   const key = keyOf(board);
   const empties = board.filter((c) => c === null).length;
   return legalMoves(board).map((cell): MoveEvaluation => {
-    const score = moveScore(board, key, mover, cell);
+    const score = moveScore(board, key, mover, cell, rule);
     if (score > 0) return { cell, outcome: 'win', plies: WIN - score };
     if (score < 0) return { cell, outcome: 'loss', plies: WIN + score };
     // A drawn game only ends when the board is full.
@@ -172,13 +178,13 @@ export function evaluate(board: Board): MoveEvaluation[] {
  * among equals the fastest win or the slowest loss (draws all fill the board).
  * Perfect picks among these at random. Empty once the game is over.
  */
-export function bestMoves(board: Board): number[] {
+export function bestMoves(board: Board, rule: LineRule = 'classic'): number[] {
   const mover = turn(board);
   const key = keyOf(board);
   let top = -Infinity;
   const best: number[] = [];
   for (const cell of legalMoves(board)) {
-    const score = moveScore(board, key, mover, cell);
+    const score = moveScore(board, key, mover, cell, rule);
     if (score > top) {
       top = score;
       best.length = 0;
@@ -246,12 +252,45 @@ export function randomMove(board: Board, mark: Mark, random: Random): number {
   return pick(legalMoves(board), random);
 }
 
-const PLAYERS: Record<Level, (board: Board, mark: Mark, random: Random) => number> = {
-  easy: easyMove,
-  medium: mediumMove,
-  perfect: perfectMove,
+/** Legal cells that do not complete a line of `mark` (misère: the cells that do not lose at once). */
+function safeCells(board: Board, mark: Mark): number[] {
+  const losing = winningCells(board, mark);
+  const safe = legalMoves(board).filter((cell) => !losing.includes(cell));
+  return safe.length > 0 ? safe : legalMoves(board);
+}
+
+/** Misère Perfect: never loses (the exhaustive test proves it), as bestMoves under the misère rule. */
+export function miserePerfectMove(board: Board, mark: Mark, random: Random): number {
+  assertCanMove(board, mark);
+  return pick(bestMoves(board, 'misere'), random);
+}
+
+/** Misère Medium: never completes its own line when it can help it; otherwise as classic Medium. */
+export function misereMediumMove(board: Board, mark: Mark, random: Random): number {
+  assertCanMove(board, mark);
+  const safe = safeCells(board, mark);
+  if (random() < MEDIUM_BLUNDER_RATE) return pick(safe, random);
+  const best = bestMoves(board, 'misere').filter((cell) => safe.includes(cell));
+  return pick(best.length > 0 ? best : safe, random);
+}
+
+/** Misère Easy: plays at random, but sees that a cell completes its own line half of the time. */
+export function misereEasyMove(board: Board, mark: Mark, random: Random): number {
+  assertCanMove(board, mark);
+  return pick(random() < EASY_SEES_WIN_RATE ? safeCells(board, mark) : legalMoves(board), random);
+}
+
+type Player = (board: Board, mark: Mark, random: Random) => number;
+
+/** The solved variants' players by level (Hard is Ultimate's, see engines/). */
+const PLAYERS: Record<LineRule, Partial<Record<Level, Player>>> = {
+  classic: { easy: easyMove, medium: mediumMove, perfect: perfectMove },
+  misere: { easy: misereEasyMove, medium: misereMediumMove, perfect: miserePerfectMove },
 };
 
-export function chooseMove(level: Level, board: Board, mark: Mark, random: Random = Math.random): number {
-  return PLAYERS[level](board, mark, random);
+/** The computer's move on a 3×3 board. Throws for a level the rule has no player for ('hard'). */
+export function chooseMove(level: Level, board: Board, mark: Mark, random: Random = Math.random, rule: LineRule = 'classic'): number {
+  const player = PLAYERS[rule][level];
+  if (!player) throw new Error(`no ${level} player for ${rule} tic-tac-toe`);
+  return player(board, mark, random);
 }

@@ -1,9 +1,11 @@
 /**
- * After a game: each move judged by perfect play (did it keep the best outcome the position
- * offered?), and the first move that made things worse. Pure; used by the game page.
+ * After a game of a solved variant (classic, misère): each move judged by perfect play (did it
+ * keep the best outcome the position offered?), and the first move that made things worse. Pure;
+ * used by the game page.
  */
-import { bestMoves, evaluate, type Outcome } from './ai.js';
-import { emptyBoard, play, turn, type Board, type Mark } from './variants/classic.js';
+import { evaluate, type LineRule, type Outcome } from './ai.js';
+import { emptyBoard, play, turn } from './variants/classic.js';
+import type { AnyVariant, Mark } from './variants/types.js';
 
 export type Verdict = 'kept-win' | 'kept-draw' | 'threw-win' | 'lost-draw' | 'already-lost';
 
@@ -31,18 +33,19 @@ function judge(best: Outcome, chosen: Outcome): Verdict {
   return 'already-lost';
 }
 
-/** The board after the first `ply` moves. */
-export function boardAt(moves: readonly number[], ply: number): Board {
-  let board = emptyBoard();
-  for (const cell of moves.slice(0, ply)) board = play(board, cell, turn(board));
-  return board;
+/** The variant's position after the first `ply` moves (replay). */
+export function positionAt(variant: AnyVariant, moves: readonly number[], ply: number): unknown {
+  let position = variant.start();
+  for (const cell of moves.slice(0, ply)) position = variant.play(position, cell, variant.turn(position));
+  return position;
 }
 
-export function analyseMoves(moves: readonly number[]): { verdicts: MoveVerdict[]; firstMistake: number | null } {
+/** Each move of a 3×3 game judged by perfect play under `rule` (classic or misère). */
+export function analyseMoves(moves: readonly number[], rule: LineRule = 'classic'): { verdicts: MoveVerdict[]; firstMistake: number | null } {
   let board = emptyBoard();
   const verdicts: MoveVerdict[] = [];
   for (const cell of moves) {
-    const options = evaluate(board);
+    const options = evaluate(board, rule);
     const best = options.reduce((a, b) => (RANK[b.outcome] > RANK[a.outcome] ? b : a)).outcome;
     const chosen = options.find((o) => o.cell === cell)!.outcome;
     const verdict = judge(best, chosen);
@@ -52,9 +55,4 @@ export function analyseMoves(moves: readonly number[]): { verdicts: MoveVerdict[
   }
   const first = verdicts.findIndex((v) => v.mistake);
   return { verdicts, firstMistake: first === -1 ? null : first };
-}
-
-/** The move a perfect player would make here (the lowest cell among equals, so hints are stable). */
-export function hintFor(board: Board): number | null {
-  return bestMoves(board)[0] ?? null;
 }

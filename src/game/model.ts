@@ -3,16 +3,16 @@
  * server and the browser script.
  */
 import type { Level } from './ai.js';
-import type { Mark, Result } from './variants/types.js';
+import type { FinalResult, Mark, VariantId } from './variants/types.js';
+
+export type { FinalResult };
 
 export type GameMode = 'ai' | 'friend' | 'open';
 export type GameStatus = 'waiting' | 'active' | 'finished' | 'aborted';
-export type FinalResult = Exclude<Result, 'in_progress'>;
-export type EndReason = 'line' | 'full' | 'resigned' | 'abandoned' | 'expired' | 'cancelled';
+export type EndReason = 'line' | 'full' | 'blocked' | 'resigned' | 'abandoned' | 'expired' | 'cancelled';
 export type PlayAs = Mark | 'random';
 
-export const LEVELS: readonly Level[] = ['easy', 'medium', 'perfect'];
-export const LEVEL_NAMES: Record<Level, string> = { easy: 'Easy', medium: 'Medium', perfect: 'Perfect' };
+export const LEVEL_NAMES: Record<Level, string> = { easy: 'Easy', medium: 'Medium', perfect: 'Perfect', hard: 'Hard' };
 
 /** A friend or open game that nobody joins within this time is aborted. */
 export const WAITING_EXPIRES_MS = 60 * 60 * 1000;
@@ -25,12 +25,13 @@ export interface Player {
 
 export interface GameState {
   id: string;
+  variant: VariantId;
   mode: GameMode;
   aiLevel: Level | null;
   status: GameStatus;
   result: FinalResult | null;
   reason: EndReason | null;
-  /** 9 characters: X, O or '.', row by row from the top left. */
+  /** The position as the variant serializes it (classic: 9 characters X, O or '.', row by row). */
   board: string;
   ply: number;
   version: number;

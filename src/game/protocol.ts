@@ -18,8 +18,9 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     id: requestId,
     game: gameId,
     /** The number of moves on the board the player was shown. */
-    ply: z.number().int().min(0).max(9),
-    cell: z.number().int().min(0).max(8),
+    // Bounds of the largest board (Ultimate); the game's own variant checks the cell (service.makeMove).
+    ply: z.number().int().min(0).max(81),
+    cell: z.number().int().min(0).max(80),
   }),
   z.object({ type: z.literal('resign'), id: requestId, game: gameId }),
   z.object({ type: z.literal('rematch'), id: requestId, game: gameId }),

@@ -4,26 +4,34 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { hintFor } from './analysis.js';
-import { parseBoard } from './variants/classic.js';
 import { PAGE_RELOAD_SECONDS } from './presence.js';
-import { LEVELS, type GameState } from './model.js';
+import type { GameState } from './model.js';
+import { LEVELS } from './engines/index.js';
+import { VARIANT_IDS, variantOf } from './variants/index.js';
 import { claimVictory, createGame, GameError, joinGame, loadGame, makeMove, rematch, resign, seenOnPage, type GameDeps } from './service.js';
-import { cellName, viewGame } from './view.js';
+import { viewGame } from './view.js';
 import { refusal } from '../web/errors.js';
 
-const newGameForm = z.object({
-  mode: z.enum(['ai', 'friend', 'open'], { error: 'Choose how to play.' }),
-  level: z.enum(LEVELS as ['easy', 'medium', 'perfect']).default('perfect'),
-  playAs: z.enum(['X', 'O', 'random']).default('random'),
-});
+/**
+ * The lobby's form. 'perfect' and 'hard' both mean the variant's strongest level, so a form sent
+ * without JavaScript (whose Difficulty list cannot follow the Variant chosen) still means it.
+ */
+const newGameForm = z
+  .object({
+    variant: z.enum(VARIANT_IDS, { error: 'Choose a variant.' }).default('classic'),
+    mode: z.enum(['ai', 'friend', 'open'], { error: 'Choose how to play.' }),
+    level: z.enum(['easy', 'medium', 'perfect', 'hard'], { error: 'Choose a difficulty.' }).default('perfect'),
+    playAs: z.enum(['X', 'O', 'random']).default('random'),
+  })
+  .transform((form) => ({ ...form, level: LEVELS[form.variant].includes(form.level) ? form.level : LEVELS[form.variant].at(-1)! }));
 
 /** A small whole number as a form sends it: decimal digits only ("0x4" and "4e0" are not 4). */
 const digits = (max: number) => z.string().regex(/^\d{1,2}$/).transform(Number).pipe(z.number().int().min(0).max(max));
 
-const replayPly = digits(9).optional();
+const replayPly = digits(81).optional();
 
-const moveForm = z.object({ ply: digits(9), cell: digits(8) });
+/** Checked against the game's own board by the service (a classic cell is 0..8). */
+const moveForm = z.object({ ply: digits(81), cell: digits(80) });
 
 export interface GameRouteDeps extends GameDeps {
   publicOrigin: string | undefined;
@@ -38,16 +46,19 @@ function originOf(req: Request, publicOrigin: string | undefined): string {
 /** Renders a game page for the request's viewer, with a refusal, a hint or a replayed position. */
 function renderGame(deps: GameRouteDeps, req: Request, res: Response, game: GameState, extra: { error?: string; hint?: number; replayPly?: number } = {}) {
   const view = viewGame(game, req.user?.id ?? null, deps.clock(), { replayPly: extra.replayPly });
-  if (extra.hint !== undefined) view.detail = `Hint: try ${cellName(extra.hint)}.`;
+  if (extra.hint !== undefined) view.detail = `Hint: try ${variantOf(game.variant).cellName(extra.hint)}.`;
   // Only a game that is over can be replayed; ?ply= on a running game shows it live.
   const replaying = view.replay !== null && extra.replayPly !== undefined;
   // Without JavaScript the page reloads itself while the game can change, which keeps a
   // player present (see presence.ts) and shows the opponent's moves.
   const live = !replaying && (game.status === 'waiting' || game.status === 'active');
+  const variant = variantOf(game.variant);
   res.render('game', {
     title: view.title,
     game,
     view,
+    variantName: variant.name,
+    variantSummary: variant.summary,
     error: extra.error ?? null,
     hint: extra.hint ?? null,
     replaying,
@@ -108,8 +119,9 @@ export function gameRoutes(deps: GameRouteDeps) {
     if (!viewGame(game, req.user!.id, deps.clock()).canHint) {
       throw new GameError('no_hint', 'Hints are only for your turn in a game against the computer at Easy or Medium.');
     }
-    const cell = hintFor(parseBoard(game.board))!;
-    if (req.accepts(['html', 'json']) === 'json') return res.json({ cell, text: `Hint: try ${cellName(cell)}.` });
+    const variant = variantOf(game.variant);
+    const cell = await deps.computer.hint(variant, variant.parse(game.board), game.id);
+    if (req.accepts(['html', 'json']) === 'json') return res.json({ cell, text: `Hint: try ${variant.cellName(cell)}.` });
     renderGame(deps, req, res, game, { hint: cell });
   };
 

@@ -7,7 +7,7 @@ import { computerName, type FinalResult, type GameState } from './model.js';
 import type { Mark } from './variants/types.js';
 
 /** The columns of a game that its wire state (GameState) also has, plus what only the row holds. */
-export interface GameRow extends Pick<GameState, 'id' | 'mode' | 'aiLevel' | 'createdBy' | 'status' | 'result' | 'reason' | 'board' | 'ply' | 'version' | 'turnStartedAt'> {
+export interface GameRow extends Pick<GameState, 'id' | 'variant' | 'mode' | 'aiLevel' | 'createdBy' | 'status' | 'result' | 'reason' | 'board' | 'ply' | 'version' | 'turnStartedAt'> {
   aiMark: Mark | null;
   playerX: number | null;
   playerO: number | null;
@@ -33,7 +33,7 @@ export const DELETED_NAME = 'deleted user';
 export const displayName = (alias: string) => `CASE WHEN ${alias}.deleted_at IS NULL THEN ${alias}.username ELSE '${DELETED_NAME}' END`;
 
 /** The select list of a GameRow, over `games g` joined by GAME_FROM. */
-export const GAME_COLUMNS = `g.id, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
+export const GAME_COLUMNS = `g.id, g.variant, g.mode, g.ai_level AS "aiLevel", g.ai_mark AS "aiMark", g.created_by AS "createdBy",
   g.player_x AS "playerX", g.player_o AS "playerO", ${displayName('ux')} AS "xName", ${displayName('uo')} AS "oName",
   g.status, g.result, g.reason, g.board, g.ply, g.version,
   ${ms('g.turn_started_at')} AS "turnStartedAt", ${ms('g.created_at')} AS "createdAt", ${ms('g.updated_at')} AS "updatedAt",

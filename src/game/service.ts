@@ -8,9 +8,10 @@ import type { Pool, PoolClient } from 'pg';
 import type { EventBus } from '../db/events.js';
 import { publishChanges, type GameChange } from './changes.js';
 import { inTransaction } from '../db/transaction.js';
-import { chooseMove, type Level, type Random } from './ai.js';
+import type { Level, Random } from './ai.js';
+import type { Computer } from './engines/index.js';
 import { markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
-import { emptyBoard, otherMark, parseBoard, play, result, RuleError, serializeBoard, type Board, type Mark } from './variants/classic.js';
+import { otherMark, RuleError, variantOf, type AnyVariant, type Mark, type VariantId } from './variants/index.js';
 import { claimableAt, isAway, PAGE_PRESENCE_MS } from './presence.js';
 import * as store from './store.js';
 import { playerIds, seatOf, type GameRow } from './row.js';
@@ -25,8 +26,9 @@ export interface GameDeps {
   bus: EventBus;
   /** Milliseconds since the epoch; tests move it forward. */
   clock: () => number;
-  /** For the computer's choices and "Play as Random". */
+  /** For "Play as Random" (and the computer's choices, through `computer`). */
   random: Random;
+  computer: Computer;
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -45,7 +47,7 @@ function notFound(): GameError {
 }
 
 /** Who plays a game, as rating and live events need it. */
-type Seats = Pick<GameRow, 'id' | 'mode' | 'playerX' | 'playerO'>;
+type Seats = Pick<GameRow, 'id' | 'variant' | 'mode' | 'playerX' | 'playerO'>;
 
 /** Publishes after commit (see changes.ts). */
 function announce(deps: GameDeps, ...changes: GameChange[]): Promise<void> {
@@ -59,6 +61,8 @@ export async function loadGame(deps: Pick<GameDeps, 'db' | 'clock'>, id: string)
 }
 
 export interface NewGameOptions {
+  /** Default: classic. */
+  variant?: VariantId;
   mode: GameMode;
   level: Level;
   playAs: PlayAs;
@@ -70,19 +74,20 @@ export interface NewGameOptions {
  */
 async function rateIfRated(tx: PoolClient, game: Seats, result: FinalResult) {
   if (game.mode === 'ai' || game.playerX === null || game.playerO === null) return;
-  const ratings = await ratingStore.lockRatings(tx, [game.playerX, game.playerO]);
+  const ratings = await ratingStore.lockRatings(tx, game.variant, [game.playerX, game.playerO]);
   const before = { x: ratings.get(game.playerX)!, o: ratings.get(game.playerO)! };
   const after = rateGame(before.x, before.o, result);
-  await ratingStore.saveRating(tx, game.playerX, after.x);
-  await ratingStore.saveRating(tx, game.playerO, after.o);
+  await ratingStore.saveRating(tx, game.variant, game.playerX, after.x);
+  await ratingStore.saveRating(tx, game.variant, game.playerO, after.o);
   await ratingStore.saveRatingChanges(tx, game.id, after.x.rating - before.x.rating, after.o.rating - before.o.rating);
 }
 
-/** The board after the computer's moves until it is a human's turn or the game is over. */
-function outcomeOf(board: Board): store.AfterMoves {
-  const r = result(board);
-  if (r === 'in_progress') return { board: serializeBoard(board), status: 'active', result: null, reason: null };
-  return { board: serializeBoard(board), status: 'finished', result: r, reason: r === 'draw' ? 'full' : 'line' };
+/** The game a position leads to: still active, or finished with its result and why. */
+function outcomeOf(variant: AnyVariant, position: unknown): store.AfterMoves {
+  const board = variant.serialize(position);
+  const r = variant.result(position);
+  if (r === 'in_progress') return { board, status: 'active', result: null, reason: null };
+  return { board, status: 'finished', result: r, reason: variant.ending(position) };
 }
 
 export async function createGame(deps: GameDeps, userId: number, options: NewGameOptions): Promise<string> {
@@ -90,9 +95,12 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
   const mark: Mark = options.playAs === 'random' ? (deps.random() < 0.5 ? 'X' : 'O') : options.playAs;
   const id = newGameId();
   const vsComputer = options.mode === 'ai';
+  const variant = variantOf(options.variant ?? 'classic');
   await inTransaction(deps.db, async (tx) => {
     await store.insertGame(tx, {
       id,
+      variant: variant.id,
+      board: variant.serialize(variant.start()),
       mode: options.mode,
       aiLevel: vsComputer ? options.level : null,
       aiMark: vsComputer ? otherMark(mark) : null,
@@ -104,16 +112,16 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
       now,
     });
     // The computer as X opens at once, so the game page shows its first move.
-    if (vsComputer && mark === 'O') await computerOpens(deps, tx, id, options.level, now);
+    if (vsComputer && mark === 'O') await computerOpens(deps, tx, variant, id, options.level, now);
   });
   await announce(deps, { kind: 'created', game: id, version: 1, players: [userId], listed: options.mode !== 'friend' });
   return id;
 }
 
-async function computerOpens(deps: GameDeps, tx: PoolClient, id: string, level: Level, now: number) {
-  const cell = chooseMove(level, emptyBoard(), 'X', deps.random);
-  const board = play(emptyBoard(), cell, 'X');
-  await store.recordMoves(tx, id, 0, [{ cell, mark: 'X', playerId: null }], outcomeOf(board), now);
+async function computerOpens(deps: GameDeps, tx: PoolClient, variant: AnyVariant, id: string, level: Level, now: number) {
+  const cell = await deps.computer.move(variant, level, variant.start(), 'X', id);
+  const position = variant.play(variant.start(), cell, 'X');
+  await store.recordMoves(tx, id, 0, [{ cell, mark: 'X', playerId: null }], outcomeOf(variant, position), now);
 }
 
 export async function joinGame(deps: GameDeps, userId: number, id: string): Promise<void> {
@@ -212,25 +220,26 @@ export async function makeMove(
   known?: GameState,
 ): Promise<GameState> {
   if (!GAME_ID_PATTERN.test(id)) throw notFound();
-  if (!Number.isInteger(cell) || cell < 0 || cell > 8) throw new RuleError('out_of_range', 'That square is not on the board.');
   const now = deps.clock();
   const game = known?.id === id && known.ply === expectedPly ? known : await loadGame(deps, id);
   if (!game) throw notFound();
+  const variant = variantOf(game.variant);
+  if (!Number.isInteger(cell) || cell < 0 || cell >= variant.cells) throw new RuleError('out_of_range', 'That square is not on the board.');
   const you = markOf(game, userId);
   if (!you) throw new GameError('not_a_player', 'You are not playing in this game.');
   mustBeActive(game);
   if (expectedPly !== game.ply) throw new GameError('stale', STALE);
 
-  let board = play(parseBoard(game.board), cell, you);
+  let position = variant.play(variant.parse(game.board), cell, you);
   const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
-  const computer = game.aiLevel ? otherMark(you) : null;
-  if (game.aiLevel && computer && result(board) === 'in_progress') {
-    const answer = chooseMove(game.aiLevel, board, computer, deps.random);
-    board = play(board, answer, computer);
+  if (game.aiLevel && variant.result(position) === 'in_progress') {
+    const computer = otherMark(you);
+    const answer = await deps.computer.move(variant, game.aiLevel, position, computer, id);
+    position = variant.play(position, answer, computer);
     moves.push({ cell: answer, mark: computer, playerId: null });
   }
-  const after = outcomeOf(board);
-  const seats = { id, mode: game.mode, playerX: game.players.X?.id ?? null, playerO: game.players.O?.id ?? null };
+  const after = outcomeOf(variant, position);
+  const seats = { id, variant: game.variant, mode: game.mode, playerX: game.players.X?.id ?? null, playerO: game.players.O?.id ?? null };
   const record = (db: Pool | PoolClient) => store.recordMoves(db, id, game.ply, moves, after, now);
   const recorded =
     after.result && game.mode !== 'ai'
@@ -303,8 +312,11 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
     if (!vsComputer && game.rematchOfferedBy === userId) return { change: null, value: null };
 
     const nextId = newGameId();
+    const variant = variantOf(game.variant);
     await store.insertGame(tx, {
       id: nextId,
+      variant: variant.id,
+      board: variant.serialize(variant.start()),
       mode: game.mode,
       aiLevel: game.aiLevel,
       aiMark: game.aiMark && otherMark(game.aiMark),
@@ -315,7 +327,7 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
       rematchOf: id,
       now,
     });
-    if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, nextId, game.aiLevel, now);
+    if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, variant, nextId, game.aiLevel, now);
     return { change: { kind: 'rematched', version: await store.linkRematch(tx, id, nextId, now) }, value: nextId };
   });
 }

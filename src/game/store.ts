@@ -27,7 +27,7 @@ export async function lockGame(tx: PoolClient, id: string): Promise<GameRow | un
 }
 
 /** A game as created: the seats and mode of a locked game, plus how it starts. */
-export interface NewGame extends Pick<GameRow, 'id' | 'mode' | 'aiLevel' | 'aiMark' | 'createdBy' | 'playerX' | 'playerO'> {
+export interface NewGame extends Pick<GameRow, 'id' | 'variant' | 'mode' | 'aiLevel' | 'aiMark' | 'createdBy' | 'playerX' | 'playerO' | 'board'> {
   status: 'waiting' | 'active';
   rematchOf: string | null;
   now: number;
@@ -35,10 +35,10 @@ export interface NewGame extends Pick<GameRow, 'id' | 'mode' | 'aiLevel' | 'aiMa
 
 export async function insertGame(tx: Db, game: NewGame): Promise<void> {
   await tx.query(
-    `INSERT INTO games (id, mode, ai_level, ai_mark, created_by, player_x, player_o, status, rematch_of,
+    `INSERT INTO games (id, variant, board, mode, ai_level, ai_mark, created_by, player_x, player_o, status, rematch_of,
                         turn_started_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $10)`,
-    [game.id, game.mode, game.aiLevel, game.aiMark, game.createdBy, game.playerX, game.playerO, game.status,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)`,
+    [game.id, game.variant, game.board, game.mode, game.aiLevel, game.aiMark, game.createdBy, game.playerX, game.playerO, game.status,
       game.rematchOf, at(game.now)],
   );
 }
@@ -91,10 +91,10 @@ export async function recordMoves(
           SET board = $3, ply = $2 + $4, version = version + 1, status = $5, result = $6, reason = $7,
               turn_started_at = $8, updated_at = $8, finished_at = CASE WHEN $5 = 'finished' THEN $8::timestamptz END
         WHERE id = $1 AND ply = $2 AND status = 'active'
-       RETURNING id, version, player_x, player_o, created_at
+       RETURNING id, variant, version, player_x, player_o, created_at
      ), inserted AS (
-       INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
-       SELECT game.id, m.ply, m.cell, m.mark, m.player_id, $8 FROM game, (VALUES ${rows.join(', ')}) AS m (ply, cell, mark, player_id)
+       INSERT INTO moves (game_id, variant, ply, cell, mark, player_id, created_at)
+       SELECT game.id, game.variant, m.ply, m.cell, m.mark, m.player_id, $8 FROM game, (VALUES ${rows.join(', ')}) AS m (ply, cell, mark, player_id)
      )
      SELECT g.version, ${awaySince('player_x', '$9')} AS "xAwaySince", ${awaySince('player_o', '$9')} AS "oAwaySince" FROM game g`,
     values,
@@ -307,6 +307,7 @@ export function toGameState(row: StateRow, waitingExpiresMs: number): GameState 
   };
   return {
     id: row.id,
+    variant: row.variant,
     mode: row.mode,
     aiLevel: row.aiLevel,
     status: row.status,

@@ -2,10 +2,10 @@
  * What one viewer sees of a game: status words, cell names, which buttons apply. Pure, so the
  * server renders the page from it and the browser script updates the same page from it.
  */
-import { analyseMoves, boardAt, VERDICT_WORDS } from './analysis.js';
+import { analyseMoves, positionAt, VERDICT_WORDS } from './analysis.js';
 import { markOf, type GameState } from './model.js';
 import { claimableAt, isAway, nextPresenceChange } from './presence.js';
-import { otherMark, parseBoard, turn, winner, type Board, type Mark } from './variants/classic.js';
+import { otherMark, variantOf, type AnyVariant, type AreaOwner, type Mark, type VariantId } from './variants/index.js';
 
 export type ViewStatus =
   | 'waiting'
@@ -26,10 +26,16 @@ export interface CellView {
   playable: boolean;
   win: boolean;
   last: boolean;
+  /** In an area (Ultimate: a small board) where the player to move may play now. */
+  active: boolean;
+  /** Who holds the cell's area once it is decided (Ultimate: a won or drawn small board). */
+  areaOwner: AreaOwner;
 }
 
 export interface MoveView {
   text: string;
+  /** The cell's name ("row 1, column 3"). */
+  name: string;
   mark: Mark;
   cell: number;
   /** After the game: what the move did under perfect play ("threw away a win"). */
@@ -41,6 +47,11 @@ export interface MoveView {
 }
 
 export interface GameView {
+  variant: VariantId;
+  /** The grid's rows (and columns): 3, or 9 for Ultimate. */
+  size: number;
+  /** Where the player to move may play, when the variant limits it: "You play in board 5, centre". */
+  where: string;
   version: number;
   ply: number;
   /** The viewer's mark, or null for a spectator. */
@@ -82,10 +93,6 @@ export const WAITING_NAME = 'Waiting for a player…';
 /** The name shown for a seat nobody took (a game called off before anyone joined). */
 const EMPTY_SEAT_NAME = '—';
 
-export function cellName(cell: number): string {
-  return `row ${Math.floor(cell / 3) + 1}, column ${(cell % 3) + 1}`;
-}
-
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -95,9 +102,8 @@ const ENDINGS: Record<string, string> = {
   abandoned: 'because the opponent left',
 };
 
-function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; text: string } {
+function statusFor(state: GameState, you: Mark | null, mover: Mark): { status: ViewStatus; text: string } {
   const name = (mark: Mark) => state.players[mark]?.name ?? mark;
-  const board = parseBoard(state.board);
   if (state.status === 'aborted') {
     return { status: 'aborted', text: state.reason === 'expired' ? 'Nobody joined in time' : 'Game cancelled' };
   }
@@ -106,7 +112,7 @@ function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; te
   }
   if (state.status === 'finished') {
     const how = state.reason ? (ENDINGS[state.reason] ?? '') : '';
-    if (state.result === 'draw') return { status: 'draw', text: 'Draw' };
+    if (state.result === 'draw') return { status: 'draw', text: state.reason === 'blocked' ? 'Draw: no line of small boards is left' : 'Draw' };
     const winnerMark: Mark = state.result === 'x_won' ? 'X' : 'O';
     if (you) {
       const text = winnerMark === you ? 'You won' : 'You lost';
@@ -117,7 +123,6 @@ function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; te
       text: `${name(winnerMark)} (${winnerMark}) won${how ? ` ${how}` : ''}`,
     };
   }
-  const mover = turn(board);
   if (you) {
     return mover === you
       ? { status: 'your-turn', text: 'Your turn' }
@@ -127,27 +132,34 @@ function statusFor(state: GameState, you: Mark | null): { status: ViewStatus; te
 }
 
 /** The board as shown (the position after `shownPly` moves), cell by cell, for the viewer. */
-function cellsOf(state: GameState, you: Mark | null, shownPly: number): { board: Board; cells: CellView[] } {
+function cellsOf(variant: AnyVariant, state: GameState, you: Mark | null, shownPly: number): { position: unknown; cells: CellView[] } {
   const total = state.moves.length;
-  const board = shownPly === total ? parseBoard(state.board) : boardAt(state.moves, shownPly);
-  const line: readonly number[] = winner(board)?.line ?? [];
+  const position = shownPly === total ? variant.parse(state.board) : positionAt(variant, state.moves, shownPly);
+  const lines = new Set(variant.lines(position).flat());
   const lastCell = shownPly > 0 ? state.moves[shownPly - 1] : undefined;
-  const mover = turn(board);
-  const cells = board.map((mark, cell) => ({
+  const yours = state.status === 'active' && you === variant.turn(position);
+  const legal = new Set(variant.legalMoves(position));
+  const activeAreas = new Set([...legal].map((cell) => variant.areaOf(cell)));
+  const owners = variant.areaOwners(position);
+  const cells = variant.marks(position).map((mark, cell) => ({
     mark: mark ?? ('' as const),
-    label: `${capitalise(cellName(cell))}, ${mark ?? 'empty'}`,
-    playable: state.status === 'active' && you === mover && mark === null,
-    win: line.includes(cell),
+    label: `${capitalise(variant.cellName(cell))}, ${mark ?? 'empty'}`,
+    playable: yours && legal.has(cell),
+    win: lines.has(cell),
     last: cell === lastCell,
+    active: state.status === 'active' && activeAreas.has(variant.areaOf(cell)),
+    areaOwner: owners[variant.areaOf(cell)] ?? null,
   }));
-  return { board, cells };
+  return { position, cells };
 }
 
-/** The move list, judged by perfect play once the game is finished. */
-function movesOf(state: GameState, over: boolean, shownPly: number): MoveView[] {
-  const analysis = state.status === 'finished' && state.moves.length > 0 ? analyseMoves(state.moves) : null;
+/** The move list, judged by perfect play once a game of a solved variant is finished. */
+function movesOf(variant: AnyVariant, state: GameState, over: boolean, shownPly: number): MoveView[] {
+  const solved = variant.id === 'classic' || variant.id === 'misere';
+  const analysis = solved && state.status === 'finished' && state.moves.length > 0 ? analyseMoves(state.moves, variant.id) : null;
   return state.moves.map((cell, i) => ({
-    text: `${i % 2 === 0 ? 'X' : 'O'}: ${cellName(cell)}`,
+    text: `${i % 2 === 0 ? 'X' : 'O'}: ${variant.cellName(cell)}`,
+    name: variant.cellName(cell),
     mark: i % 2 === 0 ? 'X' : 'O',
     cell,
     verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
@@ -213,9 +225,11 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
   const total = state.moves.length;
   // A finished game can be stepped through: the board shows the position after `shownPly` moves.
   const shownPly = over && options.replayPly !== undefined ? Math.max(0, Math.min(total, options.replayPly)) : total;
-  const { board, cells } = cellsOf(state, you, shownPly);
-  const mover = turn(board);
-  const { status, text } = statusFor(state, you);
+  const variant = variantOf(state.variant);
+  const { position, cells } = cellsOf(variant, state, you, shownPly);
+  const mover = variant.turn(position);
+  const { status, text } = statusFor(state, you, mover);
+  const where = active ? variant.whereToPlay(position) : null;
   const claims = claimsFor(state, you, now);
   const rematchOffered = finished && state.rematch.offeredBy !== null && state.rematch.offeredBy === viewerId && state.rematch.nextId === null;
   const players = (['X', 'O'] as const).map((mark) => ({
@@ -226,6 +240,9 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
     turn: active && mover === mark,
   }));
   return {
+    variant: variant.id,
+    size: variant.size,
+    where: where === null ? '' : `${mover === you ? 'You play' : `${mover} plays`} ${where}.`,
     version: state.version,
     ply: state.ply,
     you,
@@ -234,7 +251,7 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
     detail: detailFor(state, you, viewerId, claims, now),
     cells,
     players,
-    moves: movesOf(state, over, shownPly),
+    moves: movesOf(variant, state, over, shownPly),
     replay: over && total > 0 ? { ply: shownPly, total } : null,
     canHint: active && you === mover && state.mode === 'ai' && (state.aiLevel === 'easy' || state.aiLevel === 'medium'),
     canJoin: state.status === 'waiting' && viewerId !== null && !you,
@@ -294,8 +311,9 @@ export function announcement(before: Announced, view: GameView): string {
     if (!p.you && before.names[i] === WAITING_NAME && seated) parts.push(`${p.name} joined.`);
   });
   const fresh = view.moves.slice(before.moves);
-  for (const move of fresh) parts.push(`${move.mark} played ${cellName(move.cell)}.`);
+  for (const move of fresh) parts.push(`${move.mark} played ${move.name}.`);
   if (fresh.length > 0 || view.statusText !== before.statusText) parts.push(sentence(view.statusText));
+  if (fresh.length > 0 && view.where) parts.push(view.where);
   const detail = detailKey(view.detail);
   if (view.detail && detail !== before.detail) parts.push(sentence(view.detail));
   return parts.join(' ');

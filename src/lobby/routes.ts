@@ -1,9 +1,10 @@
 /** The lobby: the home page of a signed-in player, and its lists as a fragment for live refresh. */
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
-import { WAITING_EXPIRES_MS } from '../game/model.js';
+import { LEVEL_NAMES, WAITING_EXPIRES_MS } from '../game/model.js';
 import { moverAt, outcomeFor, seatName, seatOf, type GameRow } from '../game/row.js';
-import { otherMark, type Mark } from '../game/variants/types.js';
+import { otherMark, VARIANT_IDS, VARIANTS, type Mark } from '../game/variants/index.js';
+import { LEVELS } from '../game/engines/index.js';
 import * as lobbyStore from './store.js';
 
 interface LobbyRow {
@@ -14,6 +15,9 @@ interface LobbyRow {
 }
 
 const OUTCOME_WORDS = { won: 'You won', lost: 'You lost', draw: 'Draw' } as const;
+
+/** "Ultimate · Your turn": every line says which game it is. */
+const withVariant = (row: GameRow, detail: string) => `${VARIANTS[row.variant].name} · ${detail}`;
 
 function describeForPlayer(row: GameRow, viewerId: number): LobbyRow {
   const you = seatOf(row, viewerId) ?? 'X';
@@ -26,7 +30,7 @@ function describeForPlayer(row: GameRow, viewerId: number): LobbyRow {
   else if (row.status === 'active') detail = yourTurn ? 'Your turn' : 'Their turn';
   else if (row.status === 'aborted') detail = 'Aborted';
   else detail = OUTCOME_WORDS[outcomeFor(row.result, you)!];
-  return { id: row.id, title, detail, yourTurn };
+  return { id: row.id, title, detail: withVariant(row, detail), yourTurn };
 }
 
 /** A seat's name, or that it is free. */
@@ -34,17 +38,20 @@ const nameOf = (row: GameRow, seat: Mark) => seatName(row, seat) ?? 'waiting…'
 
 function describeOpen(row: GameRow): LobbyRow {
   const mark = row.playerX !== null ? 'X' : 'O';
-  return { id: row.id, title: `${nameOf(row, mark)} plays ${mark}`, detail: `You would play ${otherMark(mark)}`, yourTurn: false };
+  return { id: row.id, title: `${nameOf(row, mark)} plays ${mark}`, detail: withVariant(row, `You would play ${otherMark(mark)}`), yourTurn: false };
 }
 
 function describeLive(row: GameRow): LobbyRow {
   return {
     id: row.id,
     title: `${nameOf(row, 'X')} (X) vs ${nameOf(row, 'O')} (O)`,
-    detail: row.mode === 'ai' ? 'Against the computer' : 'Between two players',
+    detail: withVariant(row, row.mode === 'ai' ? 'Against the computer' : 'Between two players'),
     yourTurn: false,
   };
 }
+
+/** The Variant select: each variant's rule in a sentence and what its strongest level is called. */
+const VARIANT_CHOICES = VARIANT_IDS.map((id) => ({ id, name: VARIANTS[id].name, summary: VARIANTS[id].summary, topLevel: LEVEL_NAMES[LEVELS[id].at(-1)!] }));
 
 export function lobbyRoutes({ db, clock }: { db: Pool; clock: () => number }) {
   async function lists(viewerId: number) {
@@ -61,7 +68,7 @@ export function lobbyRoutes({ db, clock }: { db: Pool; clock: () => number }) {
   }
 
   const showLobby: RequestHandler = async (req, res) => {
-    res.render('lobby', { title: 'Lobby', ...(await lists(req.user!.id)) });
+    res.render('lobby', { title: 'Lobby', variants: VARIANT_CHOICES, ...(await lists(req.user!.id)) });
   };
 
   /** The three lists alone, fetched by the lobby script when the socket says they changed. */

@@ -2,23 +2,33 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Rating } from './ratings.js';
 import { GAME_COLUMNS, GAME_FROM, type GameRow } from '../game/row.js';
+import type { VariantId } from '../game/variants/types.js';
 
 type Db = Pool | PoolClient;
 
-/** Both players' ratings, locked in id order (so two games ending at once cannot deadlock). */
-export async function lockRatings(tx: PoolClient, ids: [number, number]): Promise<Map<number, Rating>> {
+/**
+ * Both players' ratings in the variant, locked in id order (so two games ending at once cannot
+ * deadlock). A player's first rated game of a variant creates their row at the starting rating.
+ */
+export async function lockRatings(tx: PoolClient, variant: VariantId, ids: [number, number]): Promise<Map<number, Rating>> {
+  const sorted = [...ids].sort((a, b) => a - b);
+  await tx.query(
+    `INSERT INTO ratings (user_id, variant) SELECT unnest($1::int[]), $2 ORDER BY 1 ON CONFLICT DO NOTHING`,
+    [sorted, variant],
+  );
   const { rows } = await tx.query<Rating & { id: number }>(
-    `SELECT id, rating, rating_deviation AS deviation, rating_volatility AS volatility
-       FROM users WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE`,
-    [ids],
+    `SELECT user_id AS id, rating, rating_deviation AS deviation, rating_volatility AS volatility
+       FROM ratings WHERE user_id = ANY($1::int[]) AND variant = $2 ORDER BY user_id FOR UPDATE`,
+    [sorted, variant],
   );
   return new Map(rows.map(({ id, ...rating }) => [id, rating]));
 }
 
-export async function saveRating(tx: PoolClient, id: number, rating: Rating): Promise<void> {
+export async function saveRating(tx: PoolClient, variant: VariantId, id: number, rating: Rating): Promise<void> {
   await tx.query(
-    `UPDATE users SET rating = $2, rating_deviation = $3, rating_volatility = $4, rated_games = rated_games + 1 WHERE id = $1`,
-    [id, rating.rating, rating.deviation, rating.volatility],
+    `UPDATE ratings SET rating = $3, rating_deviation = $4, rating_volatility = $5, rated_games = rated_games + 1
+      WHERE user_id = $1 AND variant = $2`,
+    [id, variant, rating.rating, rating.deviation, rating.volatility],
   );
 }
 
@@ -29,21 +39,34 @@ export async function saveRatingChanges(tx: PoolClient, gameId: string, x: numbe
 export interface Profile {
   id: number;
   username: string;
-  rating: number;
-  deviation: number;
-  ratedGames: number;
   createdAt: Date;
   isActive: boolean;
 }
 
 export async function findProfile(db: Db, username: string): Promise<Profile | undefined> {
   const { rows } = await db.query<Profile>(
-    `SELECT id, username, rating, rating_deviation AS deviation, rated_games AS "ratedGames",
-            created_at AS "createdAt", is_active AS "isActive"
+    `SELECT id, username, created_at AS "createdAt", is_active AS "isActive"
        FROM users WHERE lower(username) = lower($1) AND deleted_at IS NULL`,
     [username],
   );
   return rows[0];
+}
+
+export interface VariantRating {
+  variant: VariantId;
+  rating: number;
+  deviation: number;
+  ratedGames: number;
+}
+
+/** The player's rating in each variant they have played rated games of. */
+export async function ratingsOf(db: Db, userId: number): Promise<VariantRating[]> {
+  const { rows } = await db.query<VariantRating>(
+    `SELECT variant, rating, rating_deviation AS deviation, rated_games AS "ratedGames"
+       FROM ratings WHERE user_id = $1 AND rated_games > 0`,
+    [userId],
+  );
+  return rows;
 }
 
 export interface Record {
@@ -52,24 +75,24 @@ export interface Record {
   draws: number;
 }
 
-/** Wins, losses and draws of finished games, against people and against the computer. */
-export async function recordOf(db: Db, userId: number): Promise<{ people: Record; computer: Record }> {
-  const { rows } = await db.query<Record & { vsComputer: boolean }>(
-    `SELECT g.mode = 'ai' AS "vsComputer",
+export interface RecordRow extends Record {
+  variant: VariantId;
+  vsComputer: boolean;
+}
+
+/** Wins, losses and draws of finished games, per variant, against people and against the computer. */
+export async function recordOf(db: Db, userId: number): Promise<RecordRow[]> {
+  const { rows } = await db.query<RecordRow>(
+    `SELECT g.variant, g.mode = 'ai' AS "vsComputer",
             count(*) FILTER (WHERE (g.result = 'x_won') = (g.player_x IS NOT DISTINCT FROM $1) AND g.result <> 'draw')::int AS wins,
             count(*) FILTER (WHERE (g.result = 'x_won') <> (g.player_x IS NOT DISTINCT FROM $1) AND g.result <> 'draw')::int AS losses,
             count(*) FILTER (WHERE g.result = 'draw')::int AS draws
        FROM games g
       WHERE g.status = 'finished' AND (g.player_x = $1 OR g.player_o = $1)
-      GROUP BY 1`,
+      GROUP BY 1, 2`,
     [userId],
   );
-  const empty = { wins: 0, losses: 0, draws: 0 };
-  const pick = (vsComputer: boolean) => {
-    const row = rows.find((r) => r.vsComputer === vsComputer);
-    return row ? { wins: row.wins, losses: row.losses, draws: row.draws } : empty;
-  };
-  return { people: pick(false), computer: pick(true) };
+  return rows;
 }
 
 /** Finished games, newest first, one page at a time (one extra row says whether more follow). */
@@ -91,15 +114,15 @@ export interface LeaderboardRow {
   ratedGames: number;
 }
 
-/** Players with at least one rated game, best first. */
-export async function leaderboard(db: Db, limit: number): Promise<LeaderboardRow[]> {
+/** Players with at least one rated game of the variant, best first. */
+export async function leaderboard(db: Db, variant: VariantId, limit: number): Promise<LeaderboardRow[]> {
   const { rows } = await db.query<LeaderboardRow>(
-    `SELECT username, rating, rating_deviation AS deviation, rated_games AS "ratedGames"
-       FROM users
-      WHERE deleted_at IS NULL AND is_active AND rated_games > 0
-      ORDER BY rating DESC, username
-      LIMIT $1`,
-    [limit],
+    `SELECT u.username, r.rating, r.rating_deviation AS deviation, r.rated_games AS "ratedGames"
+       FROM ratings r JOIN users u ON u.id = r.user_id
+      WHERE r.variant = $1 AND r.rated_games > 0 AND u.deleted_at IS NULL AND u.is_active
+      ORDER BY r.rating DESC, u.username
+      LIMIT $2`,
+    [variant, limit],
   );
   return rows;
 }

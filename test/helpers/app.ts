@@ -69,7 +69,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
   return {
     app: application.app,
     db,
-    gameDeps: { db: db.pool, bus, clock, random },
+    gameDeps: application.gameDeps,
     url,
     async close() {
       await application.close({ force: true });

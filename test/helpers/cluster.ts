@@ -60,7 +60,7 @@ export async function startInstanceOn(
   return {
     app: application.app,
     db,
-    gameDeps: { db: db.pool, bus, clock, random },
+    gameDeps: application.gameDeps,
     url: `http://127.0.0.1:${(application.server.address() as AddressInfo).port}`,
     async close() {
       await application.close({ force: true });

@@ -22,6 +22,7 @@ export function gameState(overrides: Partial<GameState> = {}): GameState {
   const moves = overrides.moves ?? [];
   return {
     id: 'g1',
+    variant: 'classic',
     mode: 'open',
     aiLevel: null,
     status: 'active',

@@ -290,7 +290,7 @@ describe('Perfect never loses (exhaustive)', () => {
 // ---------------------------------------------------------------------------
 
 describe('every level', () => {
-  const levels: Level[] = ['easy', 'medium', 'perfect'];
+  const levels = ['easy', 'medium', 'perfect'] as const;
 
   it.each(levels)('%s returns a legal move in every reachable position', (level) => {
     const random = mulberry32(7);
@@ -313,7 +313,7 @@ describe('every level', () => {
 
   it('chooseMove dispatches by level and defaults to Math.random', () => {
     const board = parseBoard('X...O....');
-    const players: Record<Level, Player> = { easy: easyMove, medium: mediumMove, perfect: perfectMove };
+    const players: Record<(typeof levels)[number], Player> = { easy: easyMove, medium: mediumMove, perfect: perfectMove };
     for (const level of levels) {
       for (let seed = 0; seed < 20; seed++) {
         expect(chooseMove(level, board, 'X', mulberry32(seed))).toBe(players[level](board, 'X', mulberry32(seed)));

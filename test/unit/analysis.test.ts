@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyseMoves, boardAt, hintFor } from '../../src/game/analysis.js';
+import { analyseMoves, positionAt } from '../../src/game/analysis.js';
+import { bestMoves } from '../../src/game/ai.js';
+import { classic, type Board } from '../../src/game/variants/classic.js';
 import { serializeBoard } from '../../src/game/variants/classic.js';
 
 describe('post-game analysis', () => {
@@ -28,8 +30,8 @@ describe('post-game analysis', () => {
   });
 
   it('replays positions and hints the winning move', () => {
-    expect(serializeBoard(boardAt([4, 1, 0], 2))).toBe('.O..X....');
+    expect(serializeBoard(positionAt(classic, [4, 1, 0], 2) as Board)).toBe('.O..X....');
     // X to move can win at once in cell 2.
-    expect(hintFor(boardAt([0, 3, 1, 4], 4))).toBe(2);
+    expect(bestMoves(positionAt(classic, [0, 3, 1, 4], 4) as Board)[0]).toBe(2);
   });
 });

@@ -40,6 +40,8 @@ describe('loadConfig', () => {
       trustProxy: false,
       bcryptCost: 12,
       logLevel: 'info',
+      engineBudgetMs: 200,
+      engineThreads: undefined,
     });
   });
 
@@ -57,6 +59,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'warn',
       SMTP_URL: 'smtp://mailer:secret@mail.internal:587',
       MAIL_FROM: 'Tic-Tac-Toe <games@ttt.example>',
+      ENGINE_BUDGET_MS: '150',
+      ENGINE_THREADS: '3',
     });
     expect(config).toEqual({
       env: 'production',
@@ -72,6 +76,8 @@ describe('loadConfig', () => {
       logLevel: 'warn',
       smtpUrl: 'smtp://mailer:secret@mail.internal:587',
       mailFrom: 'Tic-Tac-Toe <games@ttt.example>',
+      engineBudgetMs: 150,
+      engineThreads: 3,
     });
   });
 

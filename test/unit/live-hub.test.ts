@@ -10,6 +10,7 @@ import { LiveHub, type Subscriber } from '../../src/live/hub.js';
 function game(id: string, version: number, players: [number | null, number | null] = [1, 2]): GameState {
   return {
     id,
+    variant: 'classic',
     mode: 'friend',
     aiLevel: null,
     status: 'active',

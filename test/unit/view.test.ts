@@ -9,12 +9,12 @@ import {
   WAITING_NAME,
   announced,
   announcement,
-  cellName,
   detailKey,
   viewGame,
   type GameView,
 } from '../../src/game/view.js';
 import { ALICE, BOB, gameState, NOW } from '../helpers/game-state.js';
+import { classic } from '../../src/game/variants/classic.js';
 
 const CAROL = 3;
 /** Who looks at the game: the two players, a signed-in spectator and a signed-out visitor. */
@@ -105,7 +105,7 @@ describe('cellName', () => {
     [7, 'row 3, column 2'],
     [8, 'row 3, column 3'],
   ])('names cell %i "%s"', (cell, name) => {
-    expect(cellName(cell)).toBe(name);
+    expect(classic.cellName(cell)).toBe(name);
   });
 });
 
@@ -340,9 +340,9 @@ describe('viewGame: the list of moves', () => {
   it('writes each move in words, without verdicts while the game runs', () => {
     const v = view(game({ moves: [4, 5, 0] }), 'alice');
     expect(v.moves).toEqual([
-      { text: 'X: row 2, column 2', mark: 'X', cell: 4, verdict: null, mistake: false, firstMistake: false, current: false },
-      { text: 'O: row 2, column 3', mark: 'O', cell: 5, verdict: null, mistake: false, firstMistake: false, current: false },
-      { text: 'X: row 1, column 1', mark: 'X', cell: 0, verdict: null, mistake: false, firstMistake: false, current: false },
+      { text: 'X: row 2, column 2', name: 'row 2, column 2', mark: 'X', cell: 4, verdict: null, mistake: false, firstMistake: false, current: false },
+      { text: 'O: row 2, column 3', name: 'row 2, column 3', mark: 'O', cell: 5, verdict: null, mistake: false, firstMistake: false, current: false },
+      { text: 'X: row 1, column 1', name: 'row 1, column 1', mark: 'X', cell: 0, verdict: null, mistake: false, firstMistake: false, current: false },
     ]);
     expect(v.replay).toBeNull();
   });

@@ -23,23 +23,24 @@ function setPlayable(button: HTMLButtonElement, playable: boolean) {
   else button.setAttribute('aria-disabled', 'true');
 }
 
-/** Where a key press moves from cell `index` on the 3×3 board, or null for other keys. */
-export function keyTarget(index: number, key: string, ctrl: boolean): number | null {
-  const row = Math.floor(index / 3);
-  const col = index % 3;
+/** Where a key press moves from cell `index` on a `size`×`size` board, or null for other keys. */
+export function keyTarget(index: number, key: string, ctrl: boolean, size = 3): number | null {
+  const row = Math.floor(index / size);
+  const col = index % size;
+  const last = size - 1;
   switch (key) {
     case 'ArrowRight':
-      return row * 3 + Math.min(2, col + 1);
+      return row * size + Math.min(last, col + 1);
     case 'ArrowLeft':
-      return row * 3 + Math.max(0, col - 1);
+      return row * size + Math.max(0, col - 1);
     case 'ArrowDown':
-      return Math.min(2, row + 1) * 3 + col;
+      return Math.min(last, row + 1) * size + col;
     case 'ArrowUp':
-      return Math.max(0, row - 1) * 3 + col;
+      return Math.max(0, row - 1) * size + col;
     case 'Home':
-      return ctrl ? 0 : row * 3;
+      return ctrl ? 0 : row * size;
     case 'End':
-      return ctrl ? 8 : row * 3 + 2;
+      return ctrl ? size * size - 1 : row * size + last;
     default:
       return null;
   }
@@ -77,7 +78,7 @@ export function boardGrid(board: HTMLElement, cells: HTMLButtonElement[], help: 
   board.addEventListener('keydown', (event) => {
     const index = cells.indexOf(event.target as HTMLButtonElement);
     if (index < 0 || event.altKey || event.metaKey) return;
-    const next = keyTarget(index, event.key, event.ctrlKey);
+    const next = keyTarget(index, event.key, event.ctrlKey, Number(board.dataset.size ?? 3));
     if (next === null) return;
     event.preventDefault();
     setActive(next, true);

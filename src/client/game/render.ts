@@ -28,12 +28,17 @@ function renderStatus(page: GamePage, view: GameView) {
   page.status.dataset.status = view.status;
   if (page.status.textContent !== view.statusText) page.status.textContent = view.statusText;
   page.detail.textContent = view.detail;
+  const where = page.root.querySelector<HTMLElement>('#game-where');
+  if (where) {
+    where.textContent = view.where;
+    where.hidden = !view.where;
+  }
   document.title = `${view.title} · ${SITE}`;
   if (page.icon) page.icon.href = view.status === 'your-turn' ? page.icon.dataset.turnHref! : page.plainIcon;
   page.plyInput.value = String(view.ply);
 }
 
-/** The nine squares; while a move is pending none of them can be played. */
+/** The squares; while a move is pending none of them can be played. */
 function renderBoard(page: GamePage, view: GameView, grid: Grid, movePending: boolean) {
   view.cells.forEach((cell, i) => {
     const button = page.cells[i]!;
@@ -43,6 +48,9 @@ function renderBoard(page: GamePage, view: GameView, grid: Grid, movePending: bo
     button.className = `cell${cell.mark ? ` mark-${cell.mark.toLowerCase()}` : ''}`;
     button.toggleAttribute('data-win', cell.win);
     button.toggleAttribute('data-last', cell.last);
+    button.toggleAttribute('data-active', cell.active);
+    if (cell.areaOwner && view.size > 3) button.dataset.owner = cell.areaOwner;
+    else button.removeAttribute('data-owner');
     button.removeAttribute('data-hint');
   });
   grid.settleTabStop();

@@ -202,6 +202,8 @@ export function threeByThree(result: (board: Board) => Result): Omit<Variant<Boa
     ending: (board): BoardEnding | null => (winner(board) ? 'line' : board.includes(null) ? null : 'full'),
     lines: completedLines,
     marks: (board) => board,
+    areaOf: () => 0,
+    areaOwners: (board) => [winner(board)?.mark ?? (board.includes(null) ? null : 'draw')],
     cellName: rowColumnName,
     whereToPlay: () => null,
   };

@@ -13,6 +13,8 @@ export type FinalResult = Exclude<Result, 'in_progress'>;
  * lost), the board is full, or (Ultimate) no line can be completed any more although cells are free.
  */
 export type BoardEnding = 'line' | 'full' | 'blocked';
+/** Who holds an area of the board (see Variant.areaOwners). */
+export type AreaOwner = Mark | 'draw' | null;
 
 export const VARIANT_IDS = ['classic', 'ultimate', 'misere'] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
@@ -72,6 +74,10 @@ export interface Variant<P = unknown> {
   lines(p: P): number[][];
   /** Every cell's mark, row by row across the grid shown. */
   marks(p: P): readonly Cell[];
+  /** The part of the board a cell is in: Ultimate's small board (0..8); 0 on a 3×3 board. */
+  areaOf(cell: number): number;
+  /** Who holds each area: a mark, 'draw' (full, nobody's), or null while open. */
+  areaOwners(p: P): AreaOwner[];
   /** A cell's name for people, without its content: "row 1, column 3", "board 5, row 1, column 3". */
   cellName(cell: number): string;
   /**

@@ -19,7 +19,7 @@
  * player to move must play in ('0'..'8'), or '-' for any open board.
  */
 import { LINES, positionName, winner } from './classic.js';
-import { RuleError, type BoardEnding, type Cell, type Mark, type Result, type Variant } from './types.js';
+import { RuleError, type AreaOwner, type BoardEnding, type Cell, type Mark, type Result, type Variant } from './types.js';
 
 export interface UltimatePosition {
   /** 81 cells, row by row across the 9×9 grid. */
@@ -29,7 +29,7 @@ export interface UltimatePosition {
 }
 
 /** A small board's state: won by a mark, drawn (full, no line), or still open. */
-export type SmallBoardOwner = Mark | 'draw' | null;
+export type SmallBoardOwner = AreaOwner;
 
 const CELLS = 81;
 
@@ -200,6 +200,8 @@ export const ultimate: Variant<UltimatePosition> = {
   ending,
   lines,
   marks: (p) => p.cells,
+  areaOf: smallBoardOf,
+  areaOwners: smallBoardOwners,
   cellName: (cell) => `board ${smallBoardOf(cell) + 1}, row ${(Math.floor(cell / 9) % 3) + 1}, column ${(cell % 3) + 1}`,
   whereToPlay,
 };
