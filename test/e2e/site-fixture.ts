@@ -8,7 +8,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { closeAll, launchBrowser, newPerson, register, type Person } from '../helpers/browser.js';
-import { createGame, joinGame, makeMove } from '../../src/game/service.js';
+import { createGame, joinGame, makeMove, resign } from '../../src/game/service.js';
 
 export interface Site {
   app: TestApp;
@@ -27,11 +27,18 @@ export interface Site {
     won: string;
     /** alice waits for a friend. */
     waiting: string;
+    /** Ultimate: alice (X) against bob (O), alice has won small board 1 and is to move. */
+    ultimate: string;
+    /** Ultimate: the same moves, then bob resigned. */
+    ultimateOver: string;
   };
   /** A person with a fresh context (others are closed by `close`). */
   person(options?: Parameters<typeof newPerson>[2]): Promise<Person>;
   close(): Promise<void>;
 }
+
+/** Legal Ultimate moves (cells 0..80) after which X holds small board 1 (its middle column) and is to move. */
+const ULTIMATE_OPENING = [58, 12, 27, 9, 29, 6, 1, 3, 19, 57, 10, 39];
 
 export async function buildSite(): Promise<Site> {
   const [browser, app] = await Promise.all([launchBrowser(), startTestApp('embedded', { listen: true, random: () => 0 })]);
@@ -70,6 +77,16 @@ export async function buildSite(): Promise<Site> {
 
   const waiting = await createGame(deps, ids.alice, { mode: 'friend', level: 'perfect', playAs: 'X' });
 
+  const ultimateGame = async () => {
+    const id = await createGame(deps, ids.alice, { variant: 'ultimate', mode: 'friend', level: 'hard', playAs: 'X' });
+    await joinGame(deps, ids.bob, id);
+    for (const [ply, cell] of ULTIMATE_OPENING.entries()) await makeMove(deps, ply % 2 === 0 ? ids.alice : ids.bob, id, ply, cell);
+    return id;
+  };
+  const ultimate = await ultimateGame();
+  const ultimateOver = await ultimateGame();
+  await resign(deps, ids.bob, ultimateOver);
+
   return {
     app,
     browser,
@@ -77,7 +94,14 @@ export async function buildSite(): Promise<Site> {
     bob,
     carol,
     ids,
-    games: { computer: `/games/${computer}`, people: `/games/${people2}`, won: `/games/${won}`, waiting: `/games/${waiting}` },
+    games: {
+      computer: `/games/${computer}`,
+      people: `/games/${people2}`,
+      won: `/games/${won}`,
+      waiting: `/games/${waiting}`,
+      ultimate: `/games/${ultimate}`,
+      ultimateOver: `/games/${ultimateOver}`,
+    },
     person,
     async close() {
       await closeAll(people);
@@ -106,6 +130,9 @@ export function sitePages(site: Site): SitePage[] {
     { name: 'game waiting for a friend', path: site.games.waiting, who: 'both' },
     { name: 'finished game with analysis', path: site.games.won, who: 'both' },
     { name: 'replay', path: `${site.games.won}?ply=2`, who: 'both' },
+    { name: 'Ultimate game in progress', path: site.games.ultimate, who: 'both' },
+    { name: 'finished Ultimate game', path: site.games.ultimateOver, who: 'both' },
+    { name: 'Ultimate leaderboard', path: '/leaderboard?variant=ultimate', who: 'both' },
     { name: 'profile', path: '/users/alice', who: 'both' },
     { name: 'leaderboard', path: '/leaderboard', who: 'both' },
     { name: 'account', path: '/account', who: 'signed-in' },

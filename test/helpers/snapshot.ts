@@ -17,8 +17,9 @@ export async function snapshot(db: Pool): Promise<StateSnapshot> {
   const { rows } = await db.query<StateSnapshot & { userCount: number; gameCount: number; moveCount: number; versions: number }>(
     `SELECT
        md5(coalesce((SELECT string_agg(concat_ws('|', id, username, password_hash, is_active, is_admin, sessions_valid_after,
-                                                  deleted_at, rating, rated_games), ',' ORDER BY id) FROM users), '')) AS users,
-       md5(coalesce((SELECT string_agg(concat_ws('|', id, status, result, reason, board, ply, version, player_x, player_o,
+                                                  deleted_at), ',' ORDER BY id) FROM users), '')
+           || coalesce((SELECT string_agg(concat_ws('|', user_id, variant, rating, rated_games), ',' ORDER BY user_id, variant) FROM ratings), '')) AS users,
+       md5(coalesce((SELECT string_agg(concat_ws('|', id, variant, status, result, reason, board, ply, version, player_x, player_o,
                                                   rematch_offered_by, rematch_id), ',' ORDER BY id) FROM games), '')) AS games,
        md5(coalesce((SELECT string_agg(concat_ws('|', game_id, ply, cell, mark, player_id), ',' ORDER BY game_id, ply) FROM moves), '')) AS moves,
        (SELECT count(*)::int FROM admin_actions) AS "adminActions",

@@ -25,7 +25,13 @@ describe.each(databaseKinds)('players on the %s database', (kind) => {
   }
 
   const ratingOf = async (id: number) =>
-    (await t.db.pool.query('SELECT rating, rating_deviation AS rd, rated_games AS n FROM users WHERE id = $1', [id])).rows[0] as {
+    (
+      await t.db.pool.query(
+        `SELECT coalesce(r.rating, 1500) AS rating, coalesce(r.rating_deviation, 350) AS rd, coalesce(r.rated_games, 0) AS n
+           FROM users u LEFT JOIN ratings r ON r.user_id = u.id AND r.variant = 'classic' WHERE u.id = $1`,
+        [id],
+      )
+    ).rows[0] as {
       rating: number;
       rd: number;
       n: number;

@@ -181,7 +181,7 @@ describe.each(databaseKinds)('races between two instances on one %s PostgreSQL',
       }
       // Rated exactly once: each player has one rated game, and the changes add up.
       const { rows } = await database.pool.query<{ id: number; rated: number; rating: number }>(
-        'SELECT id, rated_games AS rated, rating FROM users WHERE id = ANY($1)',
+        `SELECT user_id AS id, rated_games AS rated, rating FROM ratings WHERE user_id = ANY($1) AND variant = 'classic'`,
         [[x.id, o.id]],
       );
       for (const row of rows) expect(row.rated).toBe(1);
