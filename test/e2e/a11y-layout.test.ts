@@ -175,7 +175,7 @@ describe('screenshots', () => {
     await page.setViewportSize(DESKTOP);
   }
 
-  it('of login, lobby, a game in progress, a won game and a profile, at phone and desktop sizes', async () => {
+  it('of login, lobby, a game in progress, a won game, an Ultimate game and a profile, at phone and desktop sizes', async () => {
     const visitor = await site.person();
     await openPage(visitor.page, '/login');
     await shoot(visitor.page, 'login');
@@ -198,6 +198,11 @@ describe('screenshots', () => {
 
     await openPage(page, site.games.won);
     await shoot(page, 'game-won');
+
+    await openPage(site.bob.page, site.games.ultimate);
+    await openPage(page, site.games.ultimate);
+    await waitForStatus(page, 'your-turn');
+    await shoot(page, 'ultimate');
 
     await openPage(page, '/users/alice');
     await shoot(page, 'profile');
