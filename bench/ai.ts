@@ -5,12 +5,14 @@
  * Perfect move (median and p99 over 10,000 calls) from the empty board and from
  * a mid-game board, and the time for the exhaustive "Perfect never loses" walk
  * that test/unit/ai.test.ts runs. Target: median well under 0.1 ms, so the
- * server can answer a human move within the same request.
+ * server can answer a human move within the same request. Then Ultimate's
+ * engine (bench/ultimate/run.ts): speed, strength, move times, pages under load.
  */
 
 import { bestMoves, mulberry32, perfectMove, tableInfo } from '../src/game/ai.js';
 import { emptyBoard, legalMoves, parseBoard, play, result, serializeBoard, turn } from '../src/game/variants/classic.js';
 import type { Board, Mark } from '../src/game/variants/classic.js';
+import { benchUltimate } from './ultimate/run.js';
 
 const CALLS = 10_000;
 /** Sum of all chosen cells, printed at the end so the timed calls cannot be optimised away. */
@@ -102,3 +104,8 @@ for (const mark of ['X', 'O'] as const) {
 }
 
 console.log(`(checksum ${checksum})`);
+
+// --- Ultimate ------------------------------------------------------------------
+
+await benchUltimate();
+process.exit(0);

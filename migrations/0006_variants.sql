@@ -46,8 +46,18 @@ INSERT INTO ratings (user_id, variant, rating, rating_deviation, rating_volatili
 DROP INDEX users_rating_idx;
 ALTER TABLE users DROP COLUMN rating, DROP COLUMN rating_deviation, DROP COLUMN rating_volatility, DROP COLUMN rated_games;
 
+-- Ultimate's post-game analysis (the engine's, computed after the game in its worker pool): X's
+-- expected score (win 1, draw ½) in the position after each ply, from ply 0 to the last.
+CREATE TABLE game_analysis (
+  game_id text PRIMARY KEY REFERENCES games (id) ON DELETE CASCADE,
+  x_scores real[] NOT NULL,
+  iterations integer NOT NULL CHECK (iterations > 0),
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Down Migration
 
+DROP TABLE game_analysis;
 ALTER TABLE users
   ADD COLUMN rating double precision NOT NULL DEFAULT 1500,
   ADD COLUMN rating_deviation double precision NOT NULL DEFAULT 350,

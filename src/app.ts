@@ -19,6 +19,7 @@ import { createMailer, type Mailer } from './mail/mailer.js';
 import { recoveryRoutes } from './recovery/routes.js';
 import type { Random } from './game/ai.js';
 import type { Computer } from './game/engines/index.js';
+import { createAnalyser } from './game/analyser.js';
 import type { GameDeps } from './game/service.js';
 import { gameRefusals, gameRoutes } from './game/routes.js';
 import { homeRoute } from './home/routes.js';
@@ -77,7 +78,8 @@ export function buildApp({
   if (config.env === 'production') app.enable('view cache');
 
   const session = createSession({ pool, secret: config.sessionSecret, secureCookies: config.secureCookies });
-  const gameDeps = { db: pool, bus, clock, random, computer };
+  const analyser = createAnalyser({ db: pool, bus, computer, logger });
+  const gameDeps = { db: pool, bus, clock, random, computer, analyser };
   const handlers = features({ config, pool, bus, mailer, authLimits, gameDeps, pageReloadSeconds });
   mountProbesAndAssets(app, config, pool, handlers.recovery.enabled);
   mountMiddleware(app, config, pool, logger, session.middleware);

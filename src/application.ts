@@ -77,6 +77,7 @@ export async function createApplication(config: Config, deps: ApplicationDeps): 
       built.sessionStore.close();
       await built.mailer.idle();
       built.mailer.close();
+      await built.gameDeps.analyser.close();
       await engines.close();
       if (!deps.bus) await bus.close();
     },

@@ -41,6 +41,7 @@ const game: GameState = {
   turnStartedAt: started,
   expiresAt: null,
   rematch: { offeredBy: null, nextId: null },
+  analysis: null,
 };
 /** csrf-sync's tokens are 256 hex characters; a constant of the same length. */
 const CSRF = 'a'.repeat(256);

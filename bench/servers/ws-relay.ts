@@ -34,6 +34,7 @@ function stateOf(id: string): GameState {
     turnStartedAt: now,
     expiresAt: null,
     rematch: { offeredBy: null, nextId: null },
+    analysis: null,
   };
 }
 

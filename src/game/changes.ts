@@ -15,12 +15,14 @@ export type ChangeKind =
   | 'rematch-offered'
   | 'rematched'
   /** A player came or went: the version is unchanged, only watchers re-read it. */
-  | 'presence';
+  | 'presence'
+  /** The engine's analysis of a finished game was stored: as for presence, watchers re-read it. */
+  | 'analysed';
 
 export interface GameChange {
   kind: ChangeKind;
   game: string;
-  /** The version the write produced; 0 for a presence change (watchers re-read the game). */
+  /** The version the write produced; 0 for presence and analysis (watchers re-read the game). */
   version: number;
   /** Its players (user ids), whose own lobby lists show it. */
   players: (number | null)[];
@@ -38,6 +40,7 @@ export interface GameChange {
 export function audienceOf(change: GameChange): { players: boolean; everyone: boolean } {
   switch (change.kind) {
     case 'presence':
+    case 'analysed':
       return { players: false, everyone: false };
     case 'created':
       return { players: true, everyone: change.listed === true };

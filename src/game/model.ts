@@ -49,6 +49,11 @@ export interface GameState {
   /** A waiting game is aborted at this moment (ms). */
   expiresAt: number | null;
   rematch: { offeredBy: number | null; nextId: string | null };
+  /**
+   * Ultimate, once finished and analysed by the engine: X's expected score (win 1, draw ½) after
+   * each ply, from 0 to the last. Null otherwise (classic and misère are judged by perfect play).
+   */
+  analysis: number[] | null;
 }
 
 export function computerName(level: Level): string {

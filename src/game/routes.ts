@@ -8,7 +8,7 @@ import { PAGE_RELOAD_SECONDS } from './presence.js';
 import type { GameState } from './model.js';
 import { LEVELS } from './engines/index.js';
 import { VARIANT_IDS, variantOf } from './variants/index.js';
-import { claimVictory, createGame, GameError, joinGame, loadGame, makeMove, rematch, resign, seenOnPage, type GameDeps } from './service.js';
+import { claimVictory, createGame, ensureAnalysis, GameError, joinGame, loadGame, makeMove, rematch, resign, seenOnPage, type GameDeps } from './service.js';
 import { viewGame } from './view.js';
 import { refusal } from '../web/errors.js';
 
@@ -108,6 +108,7 @@ export function gameRoutes(deps: GameRouteDeps) {
 
   const show: RequestHandler = async (req, res) => {
     const game = await seenOnPage(deps, req.user?.id ?? null, await gameAt(String(req.params.id)));
+    ensureAnalysis(deps, game);
     // ?ply=N shows a finished game after N moves: each position of a replay has its own URL.
     const ply = replayPly.safeParse(req.query.ply);
     renderGame(deps, req, res, game, ply.success && ply.data !== undefined ? { replayPly: ply.data } : {});

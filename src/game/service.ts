@@ -10,6 +10,7 @@ import { publishChanges, type GameChange } from './changes.js';
 import { inTransaction } from '../db/transaction.js';
 import type { Level, Random } from './ai.js';
 import type { Computer } from './engines/index.js';
+import type { Analyser } from './analyser.js';
 import { markOf, WAITING_EXPIRES_MS, type FinalResult, type GameMode, type GameState, type GameStatus, type PlayAs } from './model.js';
 import { otherMark, RuleError, variantOf, type AnyVariant, type Mark, type VariantId } from './variants/index.js';
 import { claimableAt, isAway, PAGE_PRESENCE_MS } from './presence.js';
@@ -29,6 +30,8 @@ export interface GameDeps {
   /** For "Play as Random" (and the computer's choices, through `computer`). */
   random: Random;
   computer: Computer;
+  /** Ultimate's post-game analysis, asked for when a game ends. */
+  analyser: Analyser;
 }
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -169,6 +172,7 @@ async function asPlayer<T>(
     return { game, outcome: await act(tx, game, you, now) };
   });
   if (outcome.change) await announce(deps, { ...outcome.change, game: id, players: [game.playerX, game.playerO] });
+  if (outcome.change?.kind === 'ended') analyseIfEngineJudged(deps, game);
   return outcome.value;
 }
 
@@ -257,7 +261,21 @@ export async function makeMove(
   }
   const state = stateAfter(game, moves, after, recorded, now);
   await announce(deps, { kind: after.result ? 'ended' : 'moved', game: id, version: state.version, players: [seats.playerX, seats.playerO], state });
+  if (after.result) analyseIfEngineJudged(deps, state);
   return state;
+}
+
+/** Ultimate games are judged by the engine once over (classic and misère by perfect play, in the view). */
+function analyseIfEngineJudged(deps: GameDeps, game: Pick<GameState, 'id' | 'variant'>): void {
+  if (game.variant === 'ultimate') deps.analyser.request(game.id);
+}
+
+/**
+ * A finished Ultimate game shown without its analysis: asked for again (the instance that ended
+ * the game may have stopped before it was done). Returns at once; watchers hear when it is stored.
+ */
+export function ensureAnalysis(deps: GameDeps, game: GameState): void {
+  if (game.status === 'finished' && game.analysis === null && game.moves.length >= 2) analyseIfEngineJudged(deps, game);
 }
 
 /** Resigns an active game, or cancels one that nobody has joined yet. */

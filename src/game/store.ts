@@ -195,9 +195,10 @@ export async function callOffWaitingGames(db: Db, userId: number, now: number): 
   return rows;
 }
 
-/** A game with what its page shows besides the row: the moves, and each seat's presence. */
+/** A game with what its page shows besides the row: the moves, each seat's presence, the analysis. */
 interface StateRow extends GameRow {
   moves: number[];
+  analysis: number[] | null;
   xAwaySince: number | null;
   oAwaySince: number | null;
 }
@@ -219,6 +220,7 @@ export async function readGameState(db: Db, id: string, now: number): Promise<St
     name: 'game-state',
     text: `SELECT ${GAME_COLUMNS},
             array(SELECT m.cell FROM moves m WHERE m.game_id = g.id ORDER BY m.ply) AS moves,
+            (SELECT a.x_scores FROM game_analysis a WHERE a.game_id = g.id) AS analysis,
             ${awaySince('player_x')} AS "xAwaySince", ${awaySince('player_o')} AS "oAwaySince"
        FROM ${GAME_FROM}
       WHERE g.id = $1`,
@@ -323,5 +325,28 @@ export function toGameState(row: StateRow, waitingExpiresMs: number): GameState 
     turnStartedAt: row.turnStartedAt,
     expiresAt: row.status === 'waiting' ? row.createdAt + waitingExpiresMs : null,
     rematch: { offeredBy: row.rematchOfferedBy, nextId: row.rematchId },
+    analysis: row.analysis,
   };
+}
+
+// Analysis ------------------------------------------------------------------------------------
+
+/** What analysing a game needs: its variant, whether it is finished and analysed, its moves. */
+export async function analysisInput(db: Db, id: string) {
+  const { rows } = await db.query<{ variant: GameRow['variant']; status: GameStatus; analysed: boolean; moves: number[] }>(
+    `SELECT g.variant, g.status, EXISTS (SELECT 1 FROM game_analysis a WHERE a.game_id = g.id) AS analysed,
+            array(SELECT m.cell FROM moves m WHERE m.game_id = g.id ORDER BY m.ply) AS moves
+       FROM games g WHERE g.id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
+/** Stores a game's analysis once; false if another instance stored it first. */
+export async function saveAnalysis(db: Db, id: string, xScores: number[], iterations: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO game_analysis (game_id, x_scores, iterations) VALUES ($1, $2, $3) ON CONFLICT (game_id) DO NOTHING`,
+    [id, xScores, iterations],
+  );
+  return rowCount === 1;
 }

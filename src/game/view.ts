@@ -153,18 +153,38 @@ function cellsOf(variant: AnyVariant, state: GameState, you: Mark | null, shownP
   return { position, cells };
 }
 
-/** The move list, judged by perfect play once a game of a solved variant is finished. */
+/** A move that lowers its player's expected score by this much (engine analysis) is a blunder. */
+export const BLUNDER_DROP = 0.2;
+
+/** Each move's verdict and whether it was a mistake, or null while there is no analysis. */
+function judgedMoves(variant: AnyVariant, state: GameState): { verdict: string; mistake: boolean }[] | null {
+  if (state.status !== 'finished' || state.moves.length === 0) return null;
+  if (variant.id === 'classic' || variant.id === 'misere') {
+    return analyseMoves(state.moves, variant.id).verdicts.map((v) => ({ verdict: VERDICT_WORDS[v.verdict], mistake: v.mistake }));
+  }
+  const scores = state.analysis;
+  if (!scores || scores.length !== state.moves.length + 1) return null;
+  const percent = (score: number) => `${Math.round(score * 100)}%`;
+  return state.moves.map((_, i) => {
+    const forMover = (x: number) => (i % 2 === 0 ? x : 1 - x);
+    const [before, after] = [forMover(scores[i]!), forMover(scores[i + 1]!)];
+    const mistake = before - after >= BLUNDER_DROP;
+    return { verdict: `chances ${percent(before)} → ${percent(after)}${mistake ? ', a blunder' : ''}`, mistake };
+  });
+}
+
+/** The move list, judged once the game is finished: by perfect play, or by the engine (Ultimate). */
 function movesOf(variant: AnyVariant, state: GameState, over: boolean, shownPly: number): MoveView[] {
-  const solved = variant.id === 'classic' || variant.id === 'misere';
-  const analysis = solved && state.status === 'finished' && state.moves.length > 0 ? analyseMoves(state.moves, variant.id) : null;
+  const judged = judgedMoves(variant, state);
+  const firstMistake = judged?.findIndex((j) => j.mistake) ?? -1;
   return state.moves.map((cell, i) => ({
     text: `${i % 2 === 0 ? 'X' : 'O'}: ${variant.cellName(cell)}`,
     name: variant.cellName(cell),
     mark: i % 2 === 0 ? 'X' : 'O',
     cell,
-    verdict: analysis ? VERDICT_WORDS[analysis.verdicts[i]!.verdict] : null,
-    mistake: analysis?.verdicts[i]!.mistake ?? false,
-    firstMistake: analysis?.firstMistake === i,
+    verdict: judged?.[i]?.verdict ?? null,
+    mistake: judged?.[i]?.mistake ?? false,
+    firstMistake: firstMistake === i,
     current: over && i === shownPly - 1,
   }));
 }

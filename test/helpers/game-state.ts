@@ -35,6 +35,7 @@ export function gameState(overrides: Partial<GameState> = {}): GameState {
     turnStartedAt: NOW - 5_000,
     expiresAt: null,
     rematch: { offeredBy: null, nextId: null },
+    analysis: null,
     ...overrides,
     moves,
     board: overrides.board ?? boardOf(moves),

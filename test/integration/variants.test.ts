@@ -6,7 +6,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../src/game/ai.js';
-import { createGame, joinGame, loadGame, makeMove } from '../../src/game/service.js';
+import { createGame, joinGame, loadGame, makeMove, resign } from '../../src/game/service.js';
 import { cellOf, innerOf, smallBoardOf } from '../../src/game/variants/ultimate.js';
 import { csrfTokenIn, registerUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { databaseKinds } from '../helpers/database.js';
@@ -104,6 +104,27 @@ describe.each(databaseKinds)('variants on the %s database', (kind) => {
       t.db.pool.query(`INSERT INTO moves (game_id, variant, ply, cell, mark, created_at) VALUES ($1, 'ultimate', 1, 9, 'X', now())`, [classicId]),
     ).rejects.toThrow(/moves_game_fkey/);
     await expect(t.db.pool.query(`UPDATE games SET board = $2 WHERE id = $1`, [classicId, `${'.'.repeat(81)}-`])).rejects.toThrow(/games_board_check/);
+  });
+
+  it("analyses a finished Ultimate game with the engine, after the game, and shows each move's chances", { timeout: 60_000 }, async () => {
+    const x = await player();
+    const o = await player();
+    const id = await createGame(t.gameDeps, x.id, { variant: 'ultimate', mode: 'friend', level: 'hard', playAs: 'X' });
+    await joinGame(t.gameDeps, o.id, id);
+    const moves = [58, 12, 27, 9, 29, 6, 1, 3, 19, 57, 10, 39];
+    for (const [ply, cell] of moves.entries()) await makeMove(t.gameDeps, ply % 2 === 0 ? x.id : o.id, id, ply, cell);
+    await resign(t.gameDeps, o.id, id);
+    // Nothing was computed on the request path: the analysis arrives afterwards.
+    let game = (await loadGame(t.gameDeps, id))!;
+    for (let i = 0; i < 200 && game.analysis === null; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      game = (await loadGame(t.gameDeps, id))!;
+    }
+    expect(game.analysis).toHaveLength(moves.length + 1);
+    for (const score of game.analysis!) expect(score).toBeGreaterThanOrEqual(0);
+    for (const score of game.analysis!) expect(score).toBeLessThanOrEqual(1);
+    const page = await x.agent.get(`/games/${id}`);
+    expect(page.text.match(/class="verdict"> — chances \d+% → \d+%/g)).toHaveLength(moves.length);
   });
 
   it('rates each variant on its own: a misère loss (by completing a line) moves only misère ratings', async () => {

@@ -11,7 +11,7 @@ import {
   tableInfo,
   winningCells,
 } from '../../src/game/ai.js';
-import type { Level, MoveEvaluation, Outcome, Random } from '../../src/game/ai.js';
+import type { MoveEvaluation, Outcome, Random } from '../../src/game/ai.js';
 import { pick } from '../../src/game/random.js';
 import { RuleError, emptyBoard, legalMoves, otherMark, parseBoard, play, result, serializeBoard, turn, winner } from '../../src/game/variants/classic.js';
 import type { Board, Mark, Result } from '../../src/game/variants/classic.js';

@@ -26,6 +26,7 @@ function game(id: string, version: number, players: [number | null, number | nul
     turnStartedAt: 0,
     expiresAt: null,
     rematch: { offeredBy: null, nextId: null },
+    analysis: null,
   };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Board, fromCell, toCell } from '../../src/game/engines/ultimate/board.js';
 import { SearchTree } from '../../src/game/engines/ultimate/mcts.js';
 import { easyMove, hardOptions, mediumMove } from '../../src/game/engines/ultimate/players.js';
-import think, { movesBetween } from '../../src/game/engines/ultimate/worker.js';
+import run, { movesBetween } from '../../src/game/engines/ultimate/worker.js';
 import { createEnginePool, MIN_BUDGET_MS } from '../../src/game/engines/pool.js';
 import { cellOf, ultimate, type UltimatePosition } from '../../src/game/variants/ultimate.js';
 import { mulberry32 } from '../../src/game/random.js';
@@ -128,7 +128,7 @@ describe('the players', () => {
 
   it('the worker keeps a game on the same tree between its moves', () => {
     const start = ultimate.serialize(ultimate.start());
-    const first = think({ position: start, level: 'hard', timeMs: 40, seed: 1, game: 'reuse' });
+    const first = run({ kind: 'move', position: start, level: 'hard', timeMs: 40, seed: 1, game: 'reuse' });
     expect(first.iterations).toBeGreaterThan(0);
     expect(ultimate.legalMoves(ultimate.start())).toContain(first.cell);
   });

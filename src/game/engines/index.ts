@@ -9,6 +9,8 @@ import type { UltimatePosition } from '../variants/ultimate.js';
 import type { AnyVariant, Mark, VariantId } from '../variants/types.js';
 import type { Random } from '../random.js';
 import type { EnginePool } from './pool.js';
+import { analyseUltimate } from './analyse.js';
+import type { UltimateLevel } from './ultimate/players.js';
 
 export type { Level };
 
@@ -34,6 +36,8 @@ export interface Computer {
   move(variant: AnyVariant, level: Level, position: unknown, mark: Mark, game: string): Promise<number>;
   /** The move the strongest level would make for the player to move (for hints). */
   hint(variant: AnyVariant, position: unknown, game: string): Promise<number>;
+  /** Ultimate's post-game analysis (see analyse.ts): X's expected score after each ply. */
+  analyse(moves: readonly number[], signal?: AbortSignal): Promise<number[] | null>;
 }
 
 export function createComputer(pool: EnginePool, random: Random): Computer {
@@ -42,7 +46,7 @@ export function createComputer(pool: EnginePool, random: Random): Computer {
       if (variant.id === 'ultimate') {
         const p = position as UltimatePosition;
         if (p.cells.every((cell) => cell === null) && level === 'hard') return ULTIMATE_OPENING;
-        const thought = await pool.think({ position: variant.serialize(p), level: level as 'easy' | 'medium' | 'hard', seed: Math.floor(random() * 2 ** 32), game });
+        const thought = await pool.think({ position: variant.serialize(p), level: level as UltimateLevel, seed: Math.floor(random() * 2 ** 32), game });
         return thought.cell;
       }
       return chooseMove(level, position as Board, mark, random, variant.id === 'misere' ? 'misere' : 'classic');
@@ -52,5 +56,6 @@ export function createComputer(pool: EnginePool, random: Random): Computer {
       // The lowest cell among the best, so a hint is the same each time it is asked for.
       return bestMoves(position as Board, variant.id === 'misere' ? 'misere' : 'classic')[0]!;
     },
+    analyse: (moves, signal) => analyseUltimate(pool, moves, signal),
   };
 }

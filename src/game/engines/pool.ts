@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { ThinkTask } from './ultimate/worker.js';
+import type { EvaluateTask, ThinkTask, WorkerTask } from './ultimate/worker.js';
 import type { Thought } from './ultimate/players.js';
 
 export interface EnginePoolOptions {
@@ -22,7 +22,9 @@ export const MIN_BUDGET_MS = 20;
 
 export interface EnginePool {
   /** Thinks about one move. `timeMs` is filled in from the budget and the queue. */
-  think(task: Omit<ThinkTask, 'timeMs'>): Promise<Thought>;
+  think(task: Omit<ThinkTask, 'timeMs' | 'kind'>): Promise<Thought>;
+  /** A fixed-size search of a position (analysis): queued like moves, but never shortened. */
+  evaluate(task: Omit<EvaluateTask, 'kind'>): Promise<Thought>;
   /** Budget a move submitted now would get (ms). */
   currentBudget(): number;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ function workerFile(): { filename: string; execArgv: string[] } {
 
 export function createEnginePool(options: EnginePoolOptions): EnginePool {
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
-  const pool = new Piscina<ThinkTask, Thought>({ ...workerFile(), minThreads: 0, maxThreads: threads, idleTimeout: 60_000 });
+  const pool = new Piscina<WorkerTask, Thought>({ ...workerFile(), minThreads: 0, maxThreads: threads, idleTimeout: 60_000 });
   let inFlight = 0;
   const currentBudget = () => Math.max(MIN_BUDGET_MS, Math.floor((options.budgetMs * threads) / Math.max(threads, inFlight + 1)));
   return {
@@ -46,11 +48,12 @@ export function createEnginePool(options: EnginePoolOptions): EnginePool {
       const timeMs = currentBudget();
       inFlight++;
       try {
-        return await pool.run({ ...task, timeMs });
+        return await pool.run({ ...task, kind: 'move', timeMs });
       } finally {
         inFlight--;
       }
     },
+    evaluate: (task) => pool.run({ ...task, kind: 'evaluate' }),
     close: () => pool.destroy(),
   };
 }

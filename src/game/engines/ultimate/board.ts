@@ -34,6 +34,18 @@ for (let mask = 0; mask < 512; mask++) {
   POPCOUNT[mask] = bits;
 }
 const FULL = 511;
+/** CAN_WIN[own * 512 + free]: a cell of `free` completes a line with two cells of `own`. */
+const CAN_WIN = new Uint8Array(512 * 512);
+for (const line of LINE_MASKS) {
+  for (const cell of [0, 1, 2, 3, 4, 5, 6, 7, 8].filter((c) => line & (1 << c))) {
+    const pair = line & ~(1 << cell);
+    // Every own mask holding the pair, every free mask holding the third cell.
+    for (let own = 0; own < 512; own++) {
+      if ((own & pair) !== pair || own & (1 << cell)) continue;
+      for (let free = 0; free < 512; free++) if (free & (1 << cell) && !(free & own)) CAN_WIN[own * 512 + free] = 1;
+    }
+  }
+}
 
 export function hasLine(mask: number): boolean {
   return HAS_LINE[mask] === 1;
@@ -116,6 +128,17 @@ export class Board {
     this.forced = (this.closed() >> inner) & 1 ? -1 : inner;
     this.mover ^= 1;
     this.ply++;
+  }
+
+  /**
+   * Whether sending the opponent to the small board `inner` gives them a free choice (it is closed)
+   * or a small board they can win at once: what a careful player avoids.
+   */
+  sendsToDanger(inner: number): boolean {
+    if ((this.closed() >> inner) & 1) return true;
+    const opponent = this.cells[inner + (this.mover ^ 1) * 9]!;
+    const free = FULL & ~(this.cells[inner]! | this.cells[inner + 9]!);
+    return CAN_WIN[opponent * 512 + free] === 1;
   }
 
   /** True when the mover can close small board `b` by taking cell `inner` with a line. */

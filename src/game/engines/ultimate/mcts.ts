@@ -28,6 +28,16 @@ export interface SearchOptions {
   solver: boolean;
   /** Playouts take an immediately winning move when there is one. */
   decisive: boolean;
+  /** Playouts take a move that wins a small board with this probability, when there is one (0: never). */
+  greed?: number;
+  /** Playouts redraw a random move this many times while it sends the opponent somewhere dangerous. */
+  care?: number;
+  /**
+   * Progressive bias (Chaslot et al. 2008): a child's UCT value gets bias · prior / (n + 1), its
+   * prior +1 for winning a small board and −1 for sending the opponent somewhere dangerous; and
+   * unvisited children are tried best prior first. 0: none.
+   */
+  bias?: number;
   /** UCT exploration constant C in mean + C·√(ln N / n); √2 in theory, lower is usual here. */
   exploration: number;
   random: Random;
@@ -56,6 +66,7 @@ export class SearchTree {
   private readonly visits: Int32Array;
   private readonly score: Float64Array;
   private readonly proof: Int8Array;
+  private readonly prior: Int8Array;
   private size = 0;
   private root = 0;
   private readonly rootBoard = new Board();
@@ -70,6 +81,7 @@ export class SearchTree {
     this.visits = new Int32Array(capacity);
     this.score = new Float64Array(capacity);
     this.proof = new Int8Array(capacity);
+    this.prior = new Int8Array(capacity);
   }
 
   /** Starts a fresh tree at `position`. */
@@ -127,6 +139,7 @@ export class SearchTree {
     this.visits[node] = 0;
     this.score[node] = 0;
     this.proof[node] = UNKNOWN;
+    this.prior[node] = 0;
     return node;
   }
 
@@ -147,7 +160,7 @@ export class SearchTree {
     // A leaf is expanded on its second visit (the root at once), which keeps the tree to the part
     // of the game the search returns to.
     const expandable = this.visits[node]! > 0 || node === this.root;
-    if (expandable && this.proof[node] === UNKNOWN && board.state === ONGOING && this.expand(node, board, options.random)) {
+    if (expandable && this.proof[node] === UNKNOWN && board.state === ONGOING && this.expand(node, board, options)) {
       node = this.first[node]! + Math.floor(options.random() * this.count[node]!);
       board.play(this.move[node]!);
     }
@@ -162,19 +175,30 @@ export class SearchTree {
     this.backpropagate(node, mover, xScore, options.solver);
   }
 
-  private expand(node: number, board: Board, random: Random): boolean {
+  private expand(node: number, board: Board, options: SearchOptions): boolean {
     const n = board.legalMoves(this.moves);
     if (this.size + n > this.capacity) return false;
     // Children in random order, so that ties and unvisited children are not taken in move order.
     for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
+      const j = Math.floor(options.random() * (i + 1));
       const t = this.moves[i]!;
       this.moves[i] = this.moves[j]!;
       this.moves[j] = t;
     }
     this.first[node] = this.size;
     this.count[node] = n;
-    for (let i = 0; i < n; i++) this.newNode(node, this.moves[i]!);
+    if (!options.bias) {
+      for (let i = 0; i < n; i++) this.newNode(node, this.moves[i]!);
+      return true;
+    }
+    // Best prior first: the order unvisited children are tried in.
+    for (const wanted of [1, 0, -1]) {
+      for (let i = 0; i < n; i++) {
+        const move = this.moves[i]!;
+        const prior = (board.winsSmallBoard(move) ? 1 : 0) - (board.sendsToDanger(move % 9) ? 1 : 0);
+        if (prior === wanted) this.prior[this.newNode(node, move)] = prior;
+      }
+    }
     return true;
   }
 
@@ -183,6 +207,7 @@ export class SearchTree {
     const first = this.first[node]!;
     const end = first + this.count[node]!;
     const logN = Math.log(this.visits[node]! + 1);
+    const bias = options.bias ?? 0;
     let best = -1;
     let bestValue = -Infinity;
     for (let c = first; c < end; c++) {
@@ -191,7 +216,7 @@ export class SearchTree {
       if (options.solver && proof === LOST) continue;
       const n = this.visits[c]!;
       if (n === 0) return c;
-      const value = this.score[c]! / n + options.exploration * Math.sqrt(logN / n);
+      const value = this.score[c]! / n + options.exploration * Math.sqrt(logN / n) + (bias * this.prior[c]!) / (n + 1);
       if (value > bestValue) {
         bestValue = value;
         best = c;
@@ -270,14 +295,33 @@ function xScoreOfProof(known: number, mover: number): number {
 const playoutMoves = new Uint8Array(81);
 
 /** Plays random moves to the end; X's score: 1 won, ½ drawn, 0 lost. */
-export function playout(board: Board, options: Pick<SearchOptions, 'decisive' | 'random'>): number {
+export function playout(board: Board, options: Pick<SearchOptions, 'decisive' | 'random' | 'greed' | 'care'>): number {
+  const greed = options.greed ?? 0;
+  const care = options.care ?? 0;
   while (board.state === ONGOING) {
     const n = board.legalMoves(playoutMoves);
     let chosen = -1;
     if (options.decisive) chosen = decisiveMove(board, n);
-    board.play(chosen >= 0 ? chosen : playoutMoves[Math.floor(options.random() * n)]!);
+    if (chosen < 0 && greed > 0 && options.random() < greed) chosen = boardWinningMove(board, n, options.random);
+    if (chosen < 0) {
+      chosen = playoutMoves[Math.floor(options.random() * n)]!;
+      for (let tries = 0; tries < care && board.sendsToDanger(chosen % 9); tries++) chosen = playoutMoves[Math.floor(options.random() * n)]!;
+    }
+    board.play(chosen);
   }
   return board.state === X_WON ? 1 : board.state === O_WON ? 0 : 0.5;
+}
+
+/** A random move among the first `n` of playoutMoves that wins a small board, or -1. */
+function boardWinningMove(board: Board, n: number, random: Random): number {
+  let found = 0;
+  let chosen = -1;
+  for (let i = 0; i < n; i++) {
+    const move = playoutMoves[i]!;
+    // Reservoir sampling: each winning move is kept with equal chance, without a list.
+    if (board.winsSmallBoard(move) && random() * ++found < 1) chosen = move;
+  }
+  return chosen;
 }
 
 /** A move among the first `n` of playoutMoves that wins the game at once, or -1. */

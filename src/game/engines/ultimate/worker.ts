@@ -4,12 +4,14 @@
  * next move of a game searched here starts from the subtree of the moves since (tree reuse).
  */
 import { Board } from './board.js';
-import { SearchTree } from './mcts.js';
+import { DEFAULT_CAPACITY, SearchTree } from './mcts.js';
 import { easyMove, hardOptions, mediumMove, searchMove, type Thought, type UltimateLevel } from './players.js';
 import { ultimate } from '../../variants/ultimate.js';
 import { mulberry32 } from '../../random.js';
 
+/** One move to choose. */
 export interface ThinkTask {
+  kind: 'move';
   /** The position, as ultimate.serialize writes it. */
   position: string;
   level: UltimateLevel;
@@ -20,17 +22,38 @@ export interface ThinkTask {
   game: string;
 }
 
+/** How good a position is for the player to move (post-game analysis): a fixed-size search. */
+export interface EvaluateTask {
+  kind: 'evaluate';
+  position: string;
+  iterations: number;
+  seed: number;
+}
+
+export type WorkerTask = ThinkTask | EvaluateTask;
+
 /** Trees kept per worker, most recent last; each holds up to DEFAULT_CAPACITY nodes (about 10 MB). */
 const KEPT_TREES = 4;
 const trees = new Map<string, SearchTree>();
 
-export default function think(task: ThinkTask): Thought {
+export default function run(task: WorkerTask): Thought {
+  return task.kind === 'move' ? think(task) : evaluate(task);
+}
+
+function think(task: ThinkTask): Thought {
   const board = Board.from(ultimate.parse(task.position));
   const random = mulberry32(task.seed);
   if (task.level === 'easy') return easyMove(board, random);
   if (task.level === 'medium') return mediumMove(board, random);
   const tree = treeFor(task.game, board);
   return searchMove(tree, hardOptions(random, { timeMs: task.timeMs }));
+}
+
+/** A fresh Hard search of `iterations`; its value is the mover's expected score with best play. */
+function evaluate(task: EvaluateTask): Thought {
+  const tree = new SearchTree(Math.min(DEFAULT_CAPACITY, task.iterations * 20));
+  tree.reset(Board.from(ultimate.parse(task.position)));
+  return searchMove(tree, hardOptions(mulberry32(task.seed), { iterations: task.iterations }));
 }
 
 /** The game's kept tree moved on to `board`, or a fresh one. */
