@@ -84,6 +84,20 @@ describe.each(databaseKinds)('variants on the %s database', (kind) => {
     expect((await loadGame(t.gameDeps, id))!.ply).toBe(2);
   });
 
+  it('gives an Ultimate hint at Easy: a legal move in the board the player was sent to, the same when asked again', async () => {
+    const p = await player();
+    const id = await newGame(p.agent, { variant: 'ultimate', mode: 'ai', level: 'easy', playAs: 'X' });
+    expect((await postMove(p.agent, id, 0, at(5, 5))).status).toBe(303);
+    const game = (await loadGame(t.gameDeps, id))!;
+    const hint = await p.agent.get(`/games/${id}/hint`).set('Accept', 'application/json');
+    expect(hint.status).toBe(200);
+    const { cell, text } = hint.body as { cell: number; text: string };
+    expect(smallBoardOf(cell)).toBe(innerOf(game.moves[1]!));
+    expect(text).toMatch(/^Hint: try board \d, row \d, column \d\.$/);
+    const again = await p.agent.get(`/games/${id}/hint`).set('Accept', 'application/json');
+    expect((again.body as { cell: number }).cell).toBe(cell);
+  });
+
   it('lets the computer open an Ultimate game in the centre of the centre board at Hard', async () => {
     const p = await player();
     const id = await newGame(p.agent, { variant: 'ultimate', mode: 'ai', level: 'hard', playAs: 'O' });

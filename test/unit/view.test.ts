@@ -15,6 +15,7 @@ import {
 } from '../../src/game/view.js';
 import { ALICE, BOB, gameState, NOW } from '../helpers/game-state.js';
 import { classic } from '../../src/game/variants/classic.js';
+import { ultimate } from '../../src/game/variants/ultimate.js';
 
 const CAROL = 3;
 /** Who looks at the game: the two players, a signed-in spectator and a signed-out visitor. */
@@ -755,5 +756,43 @@ describe('announcement', () => {
     const state = oToMoveAway();
     const after = game({ moves: [4, 0], turnStartedAt: NOW });
     expect(announcement(heard(state, 'alice'), view(after, 'alice'))).toBe('O played row 1, column 1. Your turn.');
+  });
+});
+
+describe('viewGame: Ultimate', () => {
+  /** An Ultimate game after `moves` (cells 0..80), its board from the rules module. */
+  function ultimateGame(moves: number[], overrides: Partial<GameState> = {}): GameState {
+    let p = ultimate.start();
+    for (const cell of moves) p = ultimate.play(p, cell, ultimate.turn(p));
+    return game({ variant: 'ultimate', moves, board: ultimate.serialize(p), ...overrides });
+  }
+
+  it('shows 81 named squares, lights the small board to play in, and says where to play', () => {
+    const v = view(ultimateGame([40]), 'bob'); // X took the centre of board 5: O plays in board 5
+    expect(v.size).toBe(9);
+    expect(v.cells).toHaveLength(81);
+    expect(v.cells[40]!.label).toBe('Board 5, row 2, column 2, X');
+    expect(v.cells[0]!.label).toBe('Board 1, row 1, column 1, empty');
+    const lit = v.cells.flatMap((c, i) => (c.active ? [i] : []));
+    expect(lit).toEqual([30, 31, 32, 39, 40, 41, 48, 49, 50]);
+    expect(v.cells.flatMap((c, i) => (c.playable ? [i] : []))).toEqual([30, 31, 32, 39, 41, 48, 49, 50]);
+    expect(v.where).toBe('You play in board 5, centre.');
+    expect(view(ultimateGame([40]), 'alice').where).toBe('O plays in board 5, centre.');
+    expect(view(ultimateGame([40]), 'alice').cells.some((c) => c.playable)).toBe(false);
+  });
+
+  it('announces where to play after the move', () => {
+    const before = announced(view(ultimateGame([]), 'bob'));
+    expect(announcement(before, view(ultimateGame([40]), 'bob'))).toBe('X played board 5, row 2, column 2. Your turn. You play in board 5, centre.');
+  });
+
+  it("marks each move with the engine's chances once analysed, and the first blunder", () => {
+    const moves = [40, 30, 0];
+    const over = { status: 'finished' as const, result: 'x_won' as const, reason: 'resigned' as const, turnStartedAt: null };
+    expect(view(ultimateGame(moves, over), 'alice').moves.map((m) => m.verdict)).toEqual([null, null, null]);
+    // X's expected score after each ply: O's move (ply 2) dropped O's chances from 45 % to 20 %.
+    const analysed = view(ultimateGame(moves, { ...over, analysis: [0.5, 0.55, 0.8, 0.82] }), 'alice');
+    expect(analysed.moves.map((m) => m.verdict)).toEqual(['chances 50% → 55%', 'chances 45% → 20%, a blunder', 'chances 80% → 82%']);
+    expect(analysed.moves.map((m) => m.firstMistake)).toEqual([false, true, false]);
   });
 });

@@ -40,7 +40,11 @@ export interface Computer {
   analyse(moves: readonly number[], signal?: AbortSignal): Promise<number[] | null>;
 }
 
+/** Ultimate hints remembered per position, so asking again (or reloading) costs no search. */
+const KEPT_HINTS = 1_000;
+
 export function createComputer(pool: EnginePool, random: Random): Computer {
+  const hints = new Map<string, Promise<number>>();
   return {
     async move(variant, level, position, mark, game) {
       if (variant.id === 'ultimate') {
@@ -52,7 +56,17 @@ export function createComputer(pool: EnginePool, random: Random): Computer {
       return chooseMove(level, position as Board, mark, random, variant.id === 'misere' ? 'misere' : 'classic');
     },
     async hint(variant, position, game) {
-      if (variant.id === 'ultimate') return (await pool.think({ position: variant.serialize(position), level: 'hard', seed: 1, game: `${game}:hint` })).cell;
+      if (variant.id === 'ultimate') {
+        const key = variant.serialize(position);
+        let hint = hints.get(key);
+        if (!hint) {
+          if (hints.size >= KEPT_HINTS) hints.delete(hints.keys().next().value!);
+          hint = pool.think({ position: key, level: 'hard', seed: 1, game: `${game}:hint` }).then((t) => t.cell);
+          hints.set(key, hint);
+          hint.catch(() => hints.delete(key));
+        }
+        return hint;
+      }
       // The lowest cell among the best, so a hint is the same each time it is asked for.
       return bestMoves(position as Board, variant.id === 'misere' ? 'misere' : 'classic')[0]!;
     },

@@ -10,7 +10,7 @@
  * contiguous, so a search allocates nothing per iteration. `advance` keeps the subtree of the
  * moves played since the last search (tree reuse between moves).
  */
-import { Board, DRAW, hasLine, ONGOING, O_WON, X, X_WON } from './board.js';
+import { Board, DRAW, hasLine, heuristic, ONGOING, O_WON, X, X_WON } from './board.js';
 import type { Random } from '../../random.js';
 
 /** Proof states, from the point of view of the player who moved into the node. */
@@ -38,6 +38,12 @@ export interface SearchOptions {
    * unvisited children are tried best prior first. 0: none.
    */
   bias?: number;
+  /**
+   * Implicit minimax backups (Lanctot, Winands, Pepels & Sturtevant 2014): each node also keeps a
+   * heuristic value (see heuristic in board.ts) backed up by minimax, mixed into the UCT value
+   * with this weight α. 0: none.
+   */
+  minimax?: number;
   /** UCT exploration constant C in mean + C·√(ln N / n); √2 in theory, lower is usual here. */
   exploration: number;
   random: Random;
@@ -67,6 +73,9 @@ export class SearchTree {
   private readonly score: Float64Array;
   private readonly proof: Int8Array;
   private readonly prior: Int8Array;
+  /** Heuristic value for the player who moved into the node, backed up by minimax. */
+  private readonly heur: Float32Array;
+  private readonly scratchBoard = new Board();
   private size = 0;
   private root = 0;
   private readonly rootBoard = new Board();
@@ -82,6 +91,7 @@ export class SearchTree {
     this.score = new Float64Array(capacity);
     this.proof = new Int8Array(capacity);
     this.prior = new Int8Array(capacity);
+    this.heur = new Float32Array(capacity);
   }
 
   /** Starts a fresh tree at `position`. */
@@ -140,6 +150,7 @@ export class SearchTree {
     this.score[node] = 0;
     this.proof[node] = UNKNOWN;
     this.prior[node] = 0;
+    this.heur[node] = 0.5;
     return node;
   }
 
@@ -172,7 +183,7 @@ export class SearchTree {
     const mover = board.mover;
     // A proven node's value is known; otherwise a playout estimates it. Both as X's score.
     const xScore = known !== UNKNOWN ? xScoreOfProof(known, mover) : playout(board, options);
-    this.backpropagate(node, mover, xScore, options.solver);
+    this.backpropagate(node, mover, xScore, options);
   }
 
   private expand(node: number, board: Board, options: SearchOptions): boolean {
@@ -189,6 +200,7 @@ export class SearchTree {
     this.count[node] = n;
     if (!options.bias) {
       for (let i = 0; i < n; i++) this.newNode(node, this.moves[i]!);
+      if (options.minimax) this.evaluateChildren(node, board);
       return true;
     }
     // Best prior first: the order unvisited children are tried in.
@@ -199,7 +211,32 @@ export class SearchTree {
         if (prior === wanted) this.prior[this.newNode(node, move)] = prior;
       }
     }
+    if (options.minimax) this.evaluateChildren(node, board);
     return true;
+  }
+
+  /** Each new child's heuristic value, for the player moving at `node`; then `node`'s by minimax. */
+  private evaluateChildren(node: number, board: Board): void {
+    const first = this.first[node]!;
+    const mover = board.mover;
+    for (let c = first; c < first + this.count[node]!; c++) {
+      this.scratchBoard.copyFrom(board);
+      this.scratchBoard.play(this.move[c]!);
+      this.heur[c] = heuristic(this.scratchBoard, mover);
+    }
+    this.backupHeuristic(node);
+  }
+
+  /** A node's value for whoever moved into it is one minus its mover's best child. */
+  private backupHeuristic(node: number): void {
+    const first = this.first[node]!;
+    if (first < 0) return;
+    let best = 0;
+    for (let c = first; c < first + this.count[node]!; c++) {
+      const value = this.proof[c] === WON ? 1 : this.proof[c] === LOST ? 0 : this.proof[c] === DRAWN ? 0.5 : this.heur[c]!;
+      if (value > best) best = value;
+    }
+    this.heur[node] = 1 - best;
   }
 
   /** UCT among the children not proven lost; an unvisited child first, a proven win at once. */
@@ -208,6 +245,7 @@ export class SearchTree {
     const end = first + this.count[node]!;
     const logN = Math.log(this.visits[node]! + 1);
     const bias = options.bias ?? 0;
+    const alpha = options.minimax ?? 0;
     let best = -1;
     let bestValue = -Infinity;
     for (let c = first; c < end; c++) {
@@ -216,7 +254,8 @@ export class SearchTree {
       if (options.solver && proof === LOST) continue;
       const n = this.visits[c]!;
       if (n === 0) return c;
-      const value = this.score[c]! / n + options.exploration * Math.sqrt(logN / n) + (bias * this.prior[c]!) / (n + 1);
+      const mean = alpha ? (1 - alpha) * (this.score[c]! / n) + alpha * this.heur[c]! : this.score[c]! / n;
+      const value = mean + options.exploration * Math.sqrt(logN / n) + (bias * this.prior[c]!) / (n + 1);
       if (value > bestValue) {
         bestValue = value;
         best = c;
@@ -226,14 +265,15 @@ export class SearchTree {
   }
 
   /** Adds the playout's result from `leaf` (where `leafMover` is to move) up to the root. */
-  private backpropagate(leaf: number, leafMover: number, xScore: number, solver: boolean): void {
-    let proving = solver;
+  private backpropagate(leaf: number, leafMover: number, xScore: number, options: SearchOptions): void {
+    let proving = options.solver;
     let mover = leafMover;
     for (let node = leaf; node >= 0; node = node === this.root ? -1 : this.parent[node]!) {
       this.visits[node]!++;
       // score is kept for the player who moved into the node: X when O is to move there.
       this.score[node]! += mover === X ? 1 - xScore : xScore;
       if (proving && node !== leaf) proving = this.prove(node);
+      if (options.minimax) this.backupHeuristic(node);
       mover ^= 1;
     }
   }
