@@ -46,11 +46,13 @@ INSERT INTO ratings (user_id, variant, rating, rating_deviation, rating_volatili
 DROP INDEX users_rating_idx;
 ALTER TABLE users DROP COLUMN rating, DROP COLUMN rating_deviation, DROP COLUMN rating_volatility, DROP COLUMN rated_games;
 
--- Ultimate's post-game analysis (the engine's, computed after the game in its worker pool): X's
--- expected score (win 1, draw ½) in the position after each ply, from ply 0 to the last.
+-- Ultimate's post-game analysis (the engine's, computed after the game in its worker pool): for
+-- each move, in order, the mover's expected score (win 1, draw ½) with the engine's best move and
+-- with the move played.
 CREATE TABLE game_analysis (
   game_id text PRIMARY KEY REFERENCES games (id) ON DELETE CASCADE,
-  x_scores real[] NOT NULL,
+  best real[] NOT NULL,
+  played real[] NOT NULL CHECK (cardinality(played) = cardinality(best)),
   iterations integer NOT NULL CHECK (iterations > 0),
   created_at timestamptz NOT NULL DEFAULT now()
 );

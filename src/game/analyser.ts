@@ -31,8 +31,8 @@ export function createAnalyser(deps: { db: Pool; bus: EventBus; computer: Comput
   async function analyse(gameId: string): Promise<void> {
     const game = await store.analysisInput(deps.db, gameId);
     if (closed || !game || game.variant !== 'ultimate' || game.status !== 'finished' || game.analysed || game.moves.length < 2) return;
-    const scores = await deps.computer.analyse(game.moves, stopping.signal);
-    if (scores && (await store.saveAnalysis(deps.db, gameId, scores, ANALYSIS_ITERATIONS))) {
+    const analysis = await deps.computer.analyse(game.moves, stopping.signal);
+    if (analysis && (await store.saveAnalysis(deps.db, gameId, analysis, ANALYSIS_ITERATIONS))) {
       await publishChanges(deps.bus, [{ kind: 'analysed', game: gameId, version: 0, players: [] }]);
     }
   }

@@ -13,7 +13,9 @@ export type GameErrorCode =
   | 'cannot_claim'
   | 'cannot_rematch'
   | 'no_hint'
-  | 'bad_request';
+  | 'bad_request'
+  | 'too_many'
+  | 'busy';
 
 /**
  * A refused action: a code for programs (the web layer maps codes to HTTP statuses in one place,

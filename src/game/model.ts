@@ -50,10 +50,11 @@ export interface GameState {
   expiresAt: number | null;
   rematch: { offeredBy: number | null; nextId: string | null };
   /**
-   * Ultimate, once finished and analysed by the engine: X's expected score (win 1, draw ½) after
-   * each ply, from 0 to the last. Null otherwise (classic and misère are judged by perfect play).
+   * Ultimate, once finished and analysed by the engine: for each move, the mover's expected score
+   * (win 1, draw ½) with the engine's best move and with the move played. Null otherwise (classic
+   * and misère are judged by perfect play in the view).
    */
-  analysis: number[] | null;
+  analysis: { best: number[]; played: number[] } | null;
 }
 
 export function computerName(level: Level): string {

@@ -21,7 +21,7 @@ const newGameForm = z
     variant: z.enum(VARIANT_IDS, { error: 'Choose a variant.' }).default('classic'),
     mode: z.enum(['ai', 'friend', 'open'], { error: 'Choose how to play.' }),
     level: z.enum(['easy', 'medium', 'perfect', 'hard'], { error: 'Choose a difficulty.' }).default('perfect'),
-    playAs: z.enum(['X', 'O', 'random']).default('random'),
+    playAs: z.enum(['X', 'O', 'random'], { error: 'Choose X, O or Random.' }).default('random'),
   })
   .transform((form) => ({ ...form, level: LEVELS[form.variant].includes(form.level) ? form.level : LEVELS[form.variant].at(-1)! }));
 
@@ -121,7 +121,7 @@ export function gameRoutes(deps: GameRouteDeps) {
       throw new GameError('no_hint', 'Hints are only for your turn in a game against the computer at Easy or Medium.');
     }
     const variant = variantOf(game.variant);
-    const cell = await deps.computer.hint(variant, variant.parse(game.board), game.id);
+    const cell = await deps.computer.hint(variant, variant.parse(game.board), game.id, req.user!.id);
     if (req.accepts(['html', 'json']) === 'json') return res.json({ cell, text: `Hint: try ${variant.cellName(cell)}.` });
     renderGame(deps, req, res, game, { hint: cell });
   };

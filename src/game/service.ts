@@ -99,6 +99,9 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
   const id = newGameId();
   const vsComputer = options.mode === 'ai';
   const variant = variantOf(options.variant ?? 'classic');
+  // The computer as X opens at once, so the game page shows its first move. Chosen before the
+  // transaction: no database connection waits for the engine.
+  const opening = vsComputer && mark === 'O' ? await openingMove(deps, variant, options.level, id, userId) : null;
   await inTransaction(deps.db, async (tx) => {
     await store.insertGame(tx, {
       id,
@@ -114,15 +117,17 @@ export async function createGame(deps: GameDeps, userId: number, options: NewGam
       rematchOf: null,
       now,
     });
-    // The computer as X opens at once, so the game page shows its first move.
-    if (vsComputer && mark === 'O') await computerOpens(deps, tx, variant, id, options.level, now);
+    if (opening !== null) await recordOpening(tx, variant, id, opening, now);
   });
   await announce(deps, { kind: 'created', game: id, version: 1, players: [userId], listed: options.mode !== 'friend' });
   return id;
 }
 
-async function computerOpens(deps: GameDeps, tx: PoolClient, variant: AnyVariant, id: string, level: Level, now: number) {
-  const cell = await deps.computer.move(variant, level, variant.start(), 'X', id);
+function openingMove(deps: GameDeps, variant: AnyVariant, level: Level, gameId: string, owner: number): Promise<number> {
+  return deps.computer.move(variant, level, variant.start(), 'X', gameId, owner);
+}
+
+async function recordOpening(tx: PoolClient, variant: AnyVariant, id: string, cell: number, now: number) {
   const position = variant.play(variant.start(), cell, 'X');
   await store.recordMoves(tx, id, 0, [{ cell, mark: 'X', playerId: null }], outcomeOf(variant, position), now);
 }
@@ -238,7 +243,7 @@ export async function makeMove(
   const moves: store.NewMove[] = [{ cell, mark: you, playerId: userId }];
   if (game.aiLevel && variant.result(position) === 'in_progress') {
     const computer = otherMark(you);
-    const answer = await deps.computer.move(variant, game.aiLevel, position, computer, id);
+    const answer = await deps.computer.move(variant, game.aiLevel, position, computer, id, userId);
     position = variant.play(position, answer, computer);
     moves.push({ cell: answer, mark: computer, playerId: null });
   }
@@ -316,7 +321,11 @@ export function claimVictory(deps: GameDeps, userId: number, id: string): Promis
  * the first click offers and the opponent's click accepts; both are then sent to the new game.
  * Returns the new game's id, or null while the offer waits.
  */
-export function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
+export async function rematch(deps: GameDeps, userId: number, id: string): Promise<string | null> {
+  // Against the computer playing X next, its opening is chosen before the game's row is locked.
+  const seen = GAME_ID_PATTERN.test(id) ? await store.findGame(deps.db, id) : undefined;
+  const opensNext = seen?.aiLevel && seen.aiMark === 'O' && seen.status === 'finished' && !seen.rematchId;
+  const opening = opensNext ? await openingMove(deps, variantOf(seen.variant), seen.aiLevel!, `${id}:rematch`, userId) : null;
   return asPlayer(deps, userId, id, async (tx, game, _you, now): Promise<Outcome<string | null>> => {
     if (game.status !== 'finished') throw new GameError('cannot_rematch', 'A rematch can start once the game is over.');
     if (game.rematchId) return { change: null, value: game.rematchId };
@@ -345,7 +354,7 @@ export function rematch(deps: GameDeps, userId: number, id: string): Promise<str
       rematchOf: id,
       now,
     });
-    if (game.aiLevel && game.aiMark === 'O') await computerOpens(deps, tx, variant, nextId, game.aiLevel, now);
+    if (game.aiLevel && game.aiMark === 'O') await recordOpening(tx, variant, nextId, opening ?? (await openingMove(deps, variant, game.aiLevel, nextId, userId)), now);
     return { change: { kind: 'rematched', version: await store.linkRematch(tx, id, nextId, now) }, value: nextId };
   });
 }

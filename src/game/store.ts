@@ -198,7 +198,7 @@ export async function callOffWaitingGames(db: Db, userId: number, now: number): 
 /** A game with what its page shows besides the row: the moves, each seat's presence, the analysis. */
 interface StateRow extends GameRow {
   moves: number[];
-  analysis: number[] | null;
+  analysis: GameState['analysis'];
   xAwaySince: number | null;
   oAwaySince: number | null;
 }
@@ -220,7 +220,7 @@ export async function readGameState(db: Db, id: string, now: number): Promise<St
     name: 'game-state',
     text: `SELECT ${GAME_COLUMNS},
             array(SELECT m.cell FROM moves m WHERE m.game_id = g.id ORDER BY m.ply) AS moves,
-            (SELECT a.x_scores FROM game_analysis a WHERE a.game_id = g.id) AS analysis,
+            (SELECT json_build_object('best', a.best, 'played', a.played) FROM game_analysis a WHERE a.game_id = g.id) AS analysis,
             ${awaySince('player_x')} AS "xAwaySince", ${awaySince('player_o')} AS "oAwaySince"
        FROM ${GAME_FROM}
       WHERE g.id = $1`,
@@ -343,10 +343,10 @@ export async function analysisInput(db: Db, id: string) {
 }
 
 /** Stores a game's analysis once; false if another instance stored it first. */
-export async function saveAnalysis(db: Db, id: string, xScores: number[], iterations: number): Promise<boolean> {
+export async function saveAnalysis(db: Db, id: string, analysis: NonNullable<GameState['analysis']>, iterations: number): Promise<boolean> {
   const { rowCount } = await db.query(
-    `INSERT INTO game_analysis (game_id, x_scores, iterations) VALUES ($1, $2, $3) ON CONFLICT (game_id) DO NOTHING`,
-    [id, xScores, iterations],
+    `INSERT INTO game_analysis (game_id, best, played, iterations) VALUES ($1, $2, $3, $4) ON CONFLICT (game_id) DO NOTHING`,
+    [id, analysis.best, analysis.played, iterations],
   );
   return rowCount === 1;
 }

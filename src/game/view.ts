@@ -162,12 +162,11 @@ function judgedMoves(variant: AnyVariant, state: GameState): { verdict: string; 
   if (variant.id === 'classic' || variant.id === 'misere') {
     return analyseMoves(state.moves, variant.id).verdicts.map((v) => ({ verdict: VERDICT_WORDS[v.verdict], mistake: v.mistake }));
   }
-  const scores = state.analysis;
-  if (!scores || scores.length !== state.moves.length + 1) return null;
+  const analysis = state.analysis;
+  if (!analysis || analysis.best.length !== state.moves.length) return null;
   const percent = (score: number) => `${Math.round(score * 100)}%`;
   return state.moves.map((_, i) => {
-    const forMover = (x: number) => (i % 2 === 0 ? x : 1 - x);
-    const [before, after] = [forMover(scores[i]!), forMover(scores[i + 1]!)];
+    const [before, after] = [analysis.best[i]!, analysis.played[i]!];
     const mistake = before - after >= BLUNDER_DROP;
     return { verdict: `chances ${percent(before)} → ${percent(after)}${mistake ? ', a blunder' : ''}`, mistake };
   });

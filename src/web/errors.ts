@@ -50,6 +50,8 @@ const REFUSAL_STATUS: Record<GameErrorCode, number> = {
   cannot_rematch: 409,
   expired: 410,
   cancelled: 410,
+  too_many: 429,
+  busy: 503,
 };
 
 /** A refusal by the game (GameError or RuleError) and its HTTP status; undefined for any other error. */

@@ -98,6 +98,25 @@ describe.each(databaseKinds)('variants on the %s database', (kind) => {
     expect((again.body as { cell: number }).cell).toBe(cell);
   });
 
+  it('survives a flood of hints and repeated moves from one person: others still get pages, nothing fails', async () => {
+    const p = await player();
+    const id = await newGame(p.agent, { variant: 'ultimate', mode: 'ai', level: 'easy', playAs: 'X' });
+    const hints = await Promise.all(Array.from({ length: 60 }, () => p.agent.get(`/games/${id}/hint`).set('Accept', 'application/json')));
+    const statuses = new Set(hints.map((h) => h.status));
+    expect([...statuses].every((s) => s === 200 || s === 429)).toBe(true);
+    expect(new Set(hints.filter((h) => h.status === 200).map((h) => (h.body as { cell: number }).cell)).size).toBe(1);
+    const page = await p.agent.get(`/games/${id}`);
+    const token = csrfTokenIn(page.text);
+    const moves = await Promise.all(
+      Array.from({ length: 20 }, () => p.agent.post(`/games/${id}/moves`).type('form').send({ _csrf: token, ply: '0', cell: String(at(5, 5)) })),
+    );
+    expect(moves.filter((m) => m.status === 303)).toHaveLength(1);
+    expect(moves.every((m) => m.status === 303 || m.status === 409 || m.status === 429)).toBe(true);
+    expect((await loadGame(t.gameDeps, id))!.ply).toBe(2);
+    const visitor = await request(t.app).get('/leaderboard');
+    expect(visitor.status).toBe(200);
+  });
+
   it('lets the computer open an Ultimate game in the centre of the centre board at Hard', async () => {
     const p = await player();
     const id = await newGame(p.agent, { variant: 'ultimate', mode: 'ai', level: 'hard', playAs: 'O' });
@@ -134,9 +153,12 @@ describe.each(databaseKinds)('variants on the %s database', (kind) => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       game = (await loadGame(t.gameDeps, id))!;
     }
-    expect(game.analysis).toHaveLength(moves.length + 1);
-    for (const score of game.analysis!) expect(score).toBeGreaterThanOrEqual(0);
-    for (const score of game.analysis!) expect(score).toBeLessThanOrEqual(1);
+    expect(game.analysis!.best).toHaveLength(moves.length);
+    expect(game.analysis!.played).toHaveLength(moves.length);
+    for (const score of [...game.analysis!.best, ...game.analysis!.played]) {
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(1);
+    }
     const page = await x.agent.get(`/games/${id}`);
     expect(page.text.match(/class="verdict"> — chances \d+% → \d+%/g)).toHaveLength(moves.length);
   });

@@ -6,9 +6,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Board, fromCell, toCell } from '../../src/game/engines/ultimate/board.js';
 import { SearchTree } from '../../src/game/engines/ultimate/mcts.js';
-import { easyMove, hardOptions, mediumMove } from '../../src/game/engines/ultimate/players.js';
-import run, { movesBetween } from '../../src/game/engines/ultimate/worker.js';
-import { createEnginePool, MIN_BUDGET_MS } from '../../src/game/engines/pool.js';
+import { easyMove, hardOptions, mediumMove, type Thought } from '../../src/game/engines/ultimate/players.js';
+import run, { movesBetween, type Evaluation } from '../../src/game/engines/ultimate/worker.js';
+import { createEnginePool, MIN_BUDGET_MS, QUEUE_PER_THREAD } from '../../src/game/engines/pool.js';
+import { createComputer } from '../../src/game/engines/index.js';
 import { cellOf, ultimate, type UltimatePosition } from '../../src/game/variants/ultimate.js';
 import { mulberry32 } from '../../src/game/random.js';
 
@@ -128,9 +129,23 @@ describe('the players', () => {
 
   it('the worker keeps a game on the same tree between its moves', () => {
     const start = ultimate.serialize(ultimate.start());
-    const first = run({ kind: 'move', position: start, level: 'hard', timeMs: 40, seed: 1, game: 'reuse' });
+    const first = run({ kind: 'move', position: start, level: 'hard', timeMs: 40, seed: 1, game: 'reuse' }) as Thought;
     expect(first.iterations).toBeGreaterThan(0);
     expect(ultimate.legalMoves(ultimate.start())).toContain(first.cell);
+  });
+});
+
+describe('post-game analysis', () => {
+  it("judges the engine's own choice as losing nothing, and a move into the opponent's win as lost", () => {
+    const position = stored({ 1: 'XXXOO....', 5: 'XXXOO....', 9: 'XX..O....', 2: 'O.O......', 4: 'X........', 3: '.O.......' }, '3');
+    const own = run({ kind: 'evaluate', position, played: at(4, 2), iterations: 3_000, seed: 1 }) as Evaluation;
+    const same = run({ kind: 'evaluate', position, played: own.bestCell, iterations: 3_000, seed: 1 }) as Evaluation;
+    expect(same.played).toBe(same.best);
+    // O's move to board 4's cell 9 sends X to board 9, where X wins at once: proven lost, below
+    // the best move's chances (which are slim: X has boards 1 and 5).
+    const blunder = run({ kind: 'evaluate', position, played: at(4, 9), iterations: 3_000, seed: 1 }) as Evaluation;
+    expect(blunder.played).toBe(0);
+    expect(blunder.best).toBeGreaterThan(0);
   });
 });
 
@@ -148,5 +163,32 @@ describe('the worker pool', () => {
     const thoughts = await Promise.all(thinking);
     for (const thought of thoughts) expect(ultimate.legalMoves(p)).toContain(thought.cell);
     expect(pool.currentBudget()).toBe(120);
+  });
+});
+
+describe('the computer: limits per person and for the pool', () => {
+  const pool = createEnginePool({ threads: 1, budgetMs: 60 });
+  const computer = createComputer(pool, mulberry32(9));
+  afterAll(() => pool.close());
+  const p = ultimate.play(ultimate.start(), at(5, 5), 'X');
+
+  it('shares one search between identical requests, and refuses a third search for the same person', async () => {
+    const first = computer.move(ultimate, 'hard', p, 'O', 'g1', 7);
+    const again = computer.move(ultimate, 'hard', p, 'O', 'g1', 7);
+    const other = computer.move(ultimate, 'hard', p, 'O', 'g2', 7);
+    await expect(computer.move(ultimate, 'hard', p, 'O', 'g3', 7)).rejects.toMatchObject({ code: 'too_many' });
+    // Someone else is not held up by person 7's limit.
+    const stranger = computer.move(ultimate, 'hard', p, 'O', 'g4', 8);
+    const [a, b] = await Promise.all([first, again, other, stranger]);
+    expect(a).toBe(b);
+    // Once answered, person 7 may ask again.
+    expect(ultimate.legalMoves(p)).toContain(await computer.move(ultimate, 'hard', p, 'O', 'g3', 7));
+  });
+
+  it('refuses new searches while the queue is full, rather than make everyone wait', async () => {
+    const waiting = Array.from({ length: QUEUE_PER_THREAD }, (_, owner) => computer.move(ultimate, 'hard', p, 'O', `q${owner}`, 100 + owner));
+    await expect(computer.move(ultimate, 'hard', p, 'O', 'late', 999)).rejects.toMatchObject({ code: 'busy' });
+    await Promise.all(waiting);
+    expect(ultimate.legalMoves(p)).toContain(await computer.move(ultimate, 'hard', p, 'O', 'late', 999));
   });
 });

@@ -790,9 +790,10 @@ describe('viewGame: Ultimate', () => {
     const moves = [40, 30, 0];
     const over = { status: 'finished' as const, result: 'x_won' as const, reason: 'resigned' as const, turnStartedAt: null };
     expect(view(ultimateGame(moves, over), 'alice').moves.map((m) => m.verdict)).toEqual([null, null, null]);
-    // X's expected score after each ply: O's move (ply 2) dropped O's chances from 45 % to 20 %.
-    const analysed = view(ultimateGame(moves, { ...over, analysis: [0.5, 0.55, 0.8, 0.82] }), 'alice');
-    expect(analysed.moves.map((m) => m.verdict)).toEqual(['chances 50% → 55%', 'chances 45% → 20%, a blunder', 'chances 80% → 82%']);
+    // Each mover's chances with the engine's best move and with theirs: O's move lost 25 points.
+    const analysis = { best: [0.55, 0.45, 0.8], played: [0.55, 0.2, 0.78] };
+    const analysed = view(ultimateGame(moves, { ...over, analysis }), 'alice');
+    expect(analysed.moves.map((m) => m.verdict)).toEqual(['chances 55% → 55%', 'chances 45% → 20%, a blunder', 'chances 80% → 78%']);
     expect(analysed.moves.map((m) => m.firstMistake)).toEqual([false, true, false]);
   });
 });

@@ -123,6 +123,19 @@ export class SearchTree {
     return true;
   }
 
+  /**
+   * The root's child for `move` after a search: its visits and its value for the player to move
+   * at the root (proven values exact), or null if the search never expanded it.
+   */
+  rootChild(move: number): { visits: number; value: number; proven: boolean } | null {
+    const child = this.childWith(this.root, move);
+    if (child < 0) return null;
+    const proof = this.proof[child];
+    const visits = this.visits[child]!;
+    if (proof !== UNKNOWN) return { visits, value: proof === WON ? 1 : proof === LOST ? 0 : 0.5, proven: true };
+    return visits > 0 ? { visits, value: this.score[child]! / visits, proven: false } : null;
+  }
+
   /** Nodes in use; the tree is full at `capacity`. */
   get nodes(): number {
     return this.size;

@@ -3,7 +3,7 @@
  * search never runs on the server's event loop. Keeps Hard's trees of the last few games, so the
  * next move of a game searched here starts from the subtree of the moves since (tree reuse).
  */
-import { Board } from './board.js';
+import { Board, fromCell } from './board.js';
 import { DEFAULT_CAPACITY, SearchTree } from './mcts.js';
 import { easyMove, hardOptions, mediumMove, searchMove, type Thought, type UltimateLevel } from './players.js';
 import { ultimate } from '../../variants/ultimate.js';
@@ -22,21 +22,37 @@ export interface ThinkTask {
   game: string;
 }
 
-/** How good a position is for the player to move (post-game analysis): a fixed-size search. */
+/**
+ * Post-game analysis of one move: a fixed-size search of the position before it, and how good
+ * the best move and the move played are for the player who made it.
+ */
 export interface EvaluateTask {
   kind: 'evaluate';
   position: string;
+  /** The cell played (0..80). */
+  played: number;
   iterations: number;
   seed: number;
 }
 
+/** Expected scores (win 1, draw ½) for the player to move; `played` null when the search barely tried it. */
+export interface Evaluation {
+  best: number;
+  /** The engine's best move (a cell). */
+  bestCell: number;
+  played: number | null;
+}
+
 export type WorkerTask = ThinkTask | EvaluateTask;
+
+/** A played move's own estimate counts once the search has tried it this often. */
+const MIN_PLAYED_VISITS = 50;
 
 /** Trees kept per worker, most recent last; each holds up to DEFAULT_CAPACITY nodes (about 10 MB). */
 const KEPT_TREES = 4;
 const trees = new Map<string, SearchTree>();
 
-export default function run(task: WorkerTask): Thought {
+export default function run(task: WorkerTask): Thought | Evaluation {
   return task.kind === 'move' ? think(task) : evaluate(task);
 }
 
@@ -49,11 +65,13 @@ function think(task: ThinkTask): Thought {
   return searchMove(tree, hardOptions(random, { timeMs: task.timeMs }));
 }
 
-/** A fresh Hard search of `iterations`; its value is the mover's expected score with best play. */
-function evaluate(task: EvaluateTask): Thought {
+/** A fresh Hard search of `iterations`: the best move's value and the played move's, both from the same tree. */
+function evaluate(task: EvaluateTask): Evaluation {
   const tree = new SearchTree(Math.min(DEFAULT_CAPACITY, task.iterations * 20));
   tree.reset(Board.from(ultimate.parse(task.position)));
-  return searchMove(tree, hardOptions(mulberry32(task.seed), { iterations: task.iterations }));
+  const best = searchMove(tree, hardOptions(mulberry32(task.seed), { iterations: task.iterations }));
+  const played = tree.rootChild(fromCell(task.played));
+  return { best: best.value ?? 0.5, bestCell: best.cell, played: played && (played.proven || played.visits >= MIN_PLAYED_VISITS) ? played.value : null };
 }
 
 /** The game's kept tree moved on to `board`, or a fresh one. */
