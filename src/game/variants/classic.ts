@@ -44,7 +44,8 @@ export function emptyBoard(): Board {
   return new Array<Cell>(BOARD_SIZE).fill(null);
 }
 
-function countMarks(board: Board): { x: number; o: number } {
+/** How many X and O marks the cells hold. */
+export function countMarks(board: Board): { x: number; o: number } {
   let x = 0;
   let o = 0;
   for (const cell of board) {

@@ -18,7 +18,7 @@
  * A position is stored as 82 characters: the 81 cells ('X', 'O', '.') and the small board the
  * player to move must play in ('0'..'8'), or '-' for any open board.
  */
-import { LINES, positionName, winner } from './classic.js';
+import { countMarks, LINES, positionName, winner } from './classic.js';
 import { RuleError, type AreaOwner, type BoardEnding, type Cell, type Mark, type Result, type Variant } from './types.js';
 
 export interface UltimatePosition {
@@ -77,16 +77,6 @@ function resultOf(owners: readonly SmallBoardOwner[]): Result {
   const big = winner(owners.map((o) => (o === 'X' || o === 'O' ? o : null)));
   if (big) return big.mark === 'X' ? 'x_won' : 'o_won';
   return lineStillPossible(owners, 'X') || lineStillPossible(owners, 'O') ? 'in_progress' : 'draw';
-}
-
-function countMarks(cells: readonly Cell[]): { x: number; o: number } {
-  let x = 0;
-  let o = 0;
-  for (const cell of cells) {
-    if (cell === 'X') x++;
-    else if (cell === 'O') o++;
-  }
-  return { x, o };
 }
 
 function turn(p: UltimatePosition): Mark {
