@@ -52,6 +52,8 @@ export interface GameView {
   size: number;
   /** Where the player to move may play, when the variant limits it: "You play in board 5, centre". */
   where: string;
+  /** Ultimate's small boards by name and who holds each; empty for a one-area board. */
+  areas: { name: string; owner: AreaOwner }[];
   version: number;
   ply: number;
   /** The viewer's mark, or null for a spectator. */
@@ -132,25 +134,37 @@ function statusFor(state: GameState, you: Mark | null, mover: Mark): { status: V
 }
 
 /** The board as shown (the position after `shownPly` moves), cell by cell, for the viewer. */
-function cellsOf(variant: AnyVariant, state: GameState, you: Mark | null, shownPly: number): { position: unknown; cells: CellView[] } {
+/** "won by X", "drawn": a decided area's state in words. */
+function ownerWords(owner: AreaOwner): string {
+  return owner === 'draw' ? 'drawn' : `won by ${owner}`;
+}
+
+function cellsOf(variant: AnyVariant, state: GameState, you: Mark | null, shownPly: number): { position: unknown; cells: CellView[]; shown: boolean } {
   const total = state.moves.length;
   const position = shownPly === total ? variant.parse(state.board) : positionAt(variant, state.moves, shownPly);
   const lines = new Set(variant.lines(position).flat());
   const lastCell = shownPly > 0 ? state.moves[shownPly - 1] : undefined;
   const yours = state.status === 'active' && you === variant.turn(position);
+  // Where the next move had to go: in a running game, and at every step of a replay but the last.
+  const shown = state.status === 'active' || shownPly < total;
   const legal = new Set(variant.legalMoves(position));
   const activeAreas = new Set([...legal].map((cell) => variant.areaOf(cell)));
   const owners = variant.areaOwners(position);
-  const cells = variant.marks(position).map((mark, cell) => ({
-    mark: mark ?? ('' as const),
-    label: `${capitalise(variant.cellName(cell))}, ${mark ?? 'empty'}`,
-    playable: yours && legal.has(cell),
-    win: lines.has(cell),
-    last: cell === lastCell,
-    active: state.status === 'active' && activeAreas.has(variant.areaOf(cell)),
-    areaOwner: owners[variant.areaOf(cell)] ?? null,
-  }));
-  return { position, cells };
+  const cells = variant.marks(position).map((mark, cell) => {
+    const areaOwner = owners[variant.areaOf(cell)] ?? null;
+    const decided = variant.areaName(variant.areaOf(cell)) !== null && areaOwner !== null;
+    return {
+      mark: mark ?? ('' as const),
+      // A square of a decided small board says so, since it cannot be played whatever it holds.
+      label: `${capitalise(variant.cellName(cell))}, ${mark ?? 'empty'}${decided ? `, ${ownerWords(areaOwner)}` : ''}`,
+      playable: yours && legal.has(cell),
+      win: lines.has(cell),
+      last: cell === lastCell,
+      active: shown && activeAreas.has(variant.areaOf(cell)),
+      areaOwner,
+    };
+  });
+  return { position, cells, shown };
 }
 
 /** A move that lowers its player's expected score by this much (engine analysis) is a blunder. */
@@ -221,6 +235,11 @@ function detailFor(state: GameState, you: Mark | null, viewerId: number | null, 
     return `You seem to be away: ${opponentName ?? 'Your opponent'} can claim victory ${left > 0 ? `in ${left} s` : 'now'}. Make your move.`;
   }
   if (state.status === 'waiting' && state.mode === 'friend' && you) return 'Send the invite link to a friend. The game starts when they join.';
+  if (state.status === 'finished' && state.variant === 'misere' && state.reason === 'line') {
+    const loser: Mark = state.result === 'x_won' ? 'O' : 'X';
+    const who = loser === you ? 'You' : `${state.players[loser]?.name ?? loser} (${loser})`;
+    return `${who} completed three in a row, which loses in misère.`;
+  }
   return '';
 }
 
@@ -245,10 +264,14 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
   // A finished game can be stepped through: the board shows the position after `shownPly` moves.
   const shownPly = over && options.replayPly !== undefined ? Math.max(0, Math.min(total, options.replayPly)) : total;
   const variant = variantOf(state.variant);
-  const { position, cells } = cellsOf(variant, state, you, shownPly);
+  const { position, cells, shown } = cellsOf(variant, state, you, shownPly);
   const mover = variant.turn(position);
   const { status, text } = statusFor(state, you, mover);
-  const where = active ? variant.whereToPlay(position) : null;
+  const where = shown ? variant.whereToPlay(position) : null;
+  const areas = variant.areaOwners(position).flatMap((owner, area) => {
+    const name = variant.areaName(area);
+    return name === null ? [] : [{ name, owner }];
+  });
   const claims = claimsFor(state, you, now);
   const rematchOffered = finished && state.rematch.offeredBy !== null && state.rematch.offeredBy === viewerId && state.rematch.nextId === null;
   const players = (['X', 'O'] as const).map((mark) => ({
@@ -261,7 +284,8 @@ export function viewGame(state: GameState, viewerId: number | null, now: number,
   return {
     variant: variant.id,
     size: variant.size,
-    where: where === null ? '' : `${mover === you ? 'You play' : `${mover} plays`} ${where}.`,
+    where: where === null ? '' : `${mover === you && active ? 'You play' : `${mover} plays`} ${where}.`,
+    areas,
     version: state.version,
     ply: state.ply,
     you,
@@ -302,6 +326,8 @@ export interface Announced {
   detail: string;
   /** The opponent's name (players only), to say when someone joins. */
   names: string[];
+  /** Who held each small board (Ultimate), to say when one is won or drawn. */
+  owners: AreaOwner[];
 }
 
 /** A countdown ("in 42 s") ticks every second; only a change of wording is news. */
@@ -309,12 +335,13 @@ export function detailKey(detail: string): string {
   return detail.replace(/\d+/g, '#');
 }
 
-export function announced(view: Pick<GameView, 'moves' | 'statusText' | 'detail' | 'players'>): Announced {
+export function announced(view: Pick<GameView, 'moves' | 'statusText' | 'detail' | 'players' | 'areas'>): Announced {
   return {
     moves: view.moves.length,
     statusText: view.statusText,
     detail: detailKey(view.detail),
     names: view.players.map((p) => p.name),
+    owners: view.areas.map((a) => a.owner),
   };
 }
 
@@ -331,6 +358,11 @@ export function announcement(before: Announced, view: GameView): string {
   });
   const fresh = view.moves.slice(before.moves);
   for (const move of fresh) parts.push(`${move.mark} played ${move.name}.`);
+  view.areas.forEach((area, i) => {
+    if (fresh.length > 0 && area.owner !== null && (before.owners[i] ?? null) === null) {
+      parts.push(area.owner === 'draw' ? `${capitalise(area.name)} is drawn.` : `${area.owner} won ${area.name}.`);
+    }
+  });
   if (fresh.length > 0 || view.statusText !== before.statusText) parts.push(sentence(view.statusText));
   if (fresh.length > 0 && view.where) parts.push(view.where);
   const detail = detailKey(view.detail);

@@ -133,6 +133,9 @@ describe(`Ultimate in the browser (${kind} database)`, () => {
     // A square outside board 7 cannot be played, and says why.
     expect(await playableCells(alice.page)).toEqual(expect.arrayContaining([54, 55, 56, 63, 64, 65, 72, 73, 74]));
     expect((await playableCells(alice.page)).every((c) => smallBoardOf(c) === 6)).toBe(true);
+    await cell(alice.page, 0).click({ force: true }); // aria-disabled: Playwright would wait for it to be enabled
+    await alice.page.getByRole('alert').filter({ hasText: 'Not that board: you play in board 7, bottom left.' }).waitFor({ timeout: LIVE_MS });
+    expect(await alice.page.locator('button[data-cell="0"]').textContent()).toBe('');
 
     await bob.page.getByRole('button', { name: 'Resign' }).click();
     await waitForStatus(watcher.page, 'x-won', LIVE_MS);

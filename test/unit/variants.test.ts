@@ -157,7 +157,9 @@ describe('Ultimate: rules', () => {
     expect(ultimate.result(p)).toBe('x_won');
     expect(ultimate.ending(p)).toBe('line');
     expect(ultimate.legalMoves(p)).toEqual([]);
-    expect(ultimate.lines(p)).toContainEqual([at(1, 1), at(1, 2), at(1, 3)]);
+    // The winning line is the three small boards that made it: every square of boards 1, 5 and 9.
+    const boards = [0, 4, 8];
+    expect(ultimate.lines(p)).toEqual([boards.flatMap((b) => Array.from({ length: 9 }, (_, inner) => cellOf(b, inner)))]);
     expect(() => ultimate.play(p, at(6, 1), 'O')).toThrowError(expect.objectContaining({ code: 'game_over' }) as Error);
   });
 

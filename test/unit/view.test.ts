@@ -16,6 +16,7 @@ import {
 import { ALICE, BOB, gameState, NOW } from '../helpers/game-state.js';
 import { classic } from '../../src/game/variants/classic.js';
 import { ultimate } from '../../src/game/variants/ultimate.js';
+import { refusal } from '../../src/client/game/board.js';
 
 const CAROL = 3;
 /** Who looks at the game: the two players, a signed-in spectator and a signed-out visitor. */
@@ -679,6 +680,7 @@ describe('detailKey and announced', () => {
       statusText: "bob's turn",
       detail: 'bob has left. You can claim victory in # s.',
       names: ['alice', 'bob'],
+      owners: [],
     });
   });
 });
@@ -781,6 +783,27 @@ describe('viewGame: Ultimate', () => {
     expect(view(ultimateGame([40]), 'alice').cells.some((c) => c.playable)).toBe(false);
   });
 
+  it('lights, at each step of a replay, the small board the next move had to go to', () => {
+    const over = { status: 'finished' as const, result: 'x_won' as const, reason: 'resigned' as const, turnStartedAt: null };
+    const replayed = view(ultimateGame([40, 30, 0], over), 'carol', NOW, { replayPly: 1 });
+    expect(replayed.cells.flatMap((c, i) => (c.active ? [i] : []))).toEqual([30, 31, 32, 39, 40, 41, 48, 49, 50]);
+    expect(replayed.where).toBe('O plays in board 5, centre.');
+    expect(replayed.cells.some((c) => c.playable)).toBe(false);
+    const end = view(ultimateGame([40, 30, 0], over), 'carol');
+    expect(end.cells.some((c) => c.active)).toBe(false);
+    expect(end.where).toBe('');
+  });
+
+  it('says when a small board is won, and names its squares as won', () => {
+    // X takes board 1's middle column with the moves of the site fixture; the last one wins board 1.
+    const moves = [58, 12, 27, 9, 29, 6, 1, 3, 19, 57, 10];
+    const before = announced(view(ultimateGame(moves.slice(0, -1)), 'bob'));
+    const after = view(ultimateGame(moves), 'bob');
+    expect(announcement(before, after)).toMatch(/^X played board 1, row 2, column 2\. X won board 1\. Your turn\./);
+    expect(after.cells[0]!.label).toBe('Board 1, row 1, column 1, empty, won by X');
+    expect(after.areas[0]).toEqual({ name: 'board 1', owner: 'X' });
+  });
+
   it('announces where to play after the move', () => {
     const before = announced(view(ultimateGame([]), 'bob'));
     expect(announcement(before, view(ultimateGame([40]), 'bob'))).toBe('X played board 5, row 2, column 2. Your turn. You play in board 5, centre.');
@@ -795,5 +818,22 @@ describe('viewGame: Ultimate', () => {
     const analysed = view(ultimateGame(moves, { ...over, analysis }), 'alice');
     expect(analysed.moves.map((m) => m.verdict)).toEqual(['chances 55% → 55%', 'chances 45% → 20%, a blunder', 'chances 80% → 78%']);
     expect(analysed.moves.map((m) => m.firstMistake)).toEqual([false, true, false]);
+  });
+});
+
+describe('viewGame: misère', () => {
+  it('says who completed the line that lost the game', () => {
+    const lost = game({ variant: 'misere', status: 'finished', result: 'o_won', reason: 'line', moves: [0, 3, 1, 4, 2], turnStartedAt: null });
+    expect(view(lost, 'alice')).toMatchObject({ status: 'lost', statusText: 'You lost', detail: 'You completed three in a row, which loses in misère.' });
+    expect(view(lost, 'bob')).toMatchObject({ status: 'won', detail: 'alice (X) completed three in a row, which loses in misère.' });
+    expect(view(lost, 'alice').cells.filter((c) => c.win)).toHaveLength(3);
+  });
+});
+
+describe('a square that cannot be played, in words', () => {
+  it('names the board to play in when the square is in another one', () => {
+    expect(refusal('your-turn', 'X', false, 'You play in board 3, top right.')).toBe('Not that board: you play in board 3, top right.');
+    expect(refusal('your-turn', 'X', false)).toBe('');
+    expect(refusal('your-turn', 'X', true, 'You play in board 3, top right.')).toBe('That square is taken. Choose an empty one.');
   });
 });

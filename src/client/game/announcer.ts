@@ -5,6 +5,7 @@
  * the error box (role=alert).
  */
 import { announced, announcement, detailKey, type Announced, type GameView } from '../../game/view.js';
+import type { AreaOwner } from '../../game/variants/types.js';
 import { announce, type GamePage } from './page.js';
 
 /** Says what changed since the last view it heard; the first one is the page the server rendered. */
@@ -14,6 +15,7 @@ export function changeAnnouncer(page: GamePage): (view: GameView) => void {
     statusText: (page.status.textContent ?? '').trim(),
     detail: detailKey((page.detail.textContent ?? '').trim()),
     names: [...page.root.querySelectorAll('[data-player] .player-name')].map((n) => (n.textContent ?? '').trim()),
+    owners: page.board.dataset.owners?.split(',').map((o) => (o === '' ? null : (o as AreaOwner))) ?? [],
   };
   return (view) => {
     const message = announcement(heard, view);

@@ -9,13 +9,17 @@ import type { LiveGame } from './live.js';
 import { renderedMark, showError, type GamePage } from './page.js';
 import type { Pending } from './pending.js';
 
-/** Why a square that cannot be played now does nothing, in words ('' to say nothing). */
-export function refusal(status: string, you: Mark | null, taken: boolean): string {
+/**
+ * Why a square that cannot be played now does nothing, in words ('' to say nothing). `where` is
+ * the page's "You play in board 3, top right." line (Ultimate), empty elsewhere.
+ */
+export function refusal(status: string, you: Mark | null, taken: boolean, where = ''): string {
   if (!you) return status === 'waiting' ? 'Join the game to play.' : 'You are watching this game.';
   if (status === 'waiting') return 'The game starts when your opponent joins.';
   if (['won', 'lost', 'draw', 'aborted'].includes(status)) return 'The game is over.';
   if (taken) return 'That square is taken. Choose an empty one.';
   if (status === 'their-turn') return 'It is not your turn yet.';
+  if (status === 'your-turn' && where) return `Not that board: ${where.charAt(0).toLowerCase()}${where.slice(1)}`;
   return '';
 }
 
@@ -32,7 +36,8 @@ export function wireBoard(page: GamePage, grid: Grid, pending: Pending, live: Li
       event.stopPropagation();
       // While a move is on its way, the square shows it: nothing to say.
       if (pending.cell) return;
-      const reason = refusal(page.status.dataset.status ?? '', you(), (button.textContent ?? '').trim() !== '');
+      const where = (page.root.querySelector('#game-where')?.textContent ?? '').trim();
+      const reason = refusal(page.status.dataset.status ?? '', you(), (button.textContent ?? '').trim() !== '', where);
       if (reason) showError(page, reason);
     },
     true,

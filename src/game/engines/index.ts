@@ -59,7 +59,7 @@ export function createComputer(pool: EnginePool, random: Random): Computer {
     const running = inFlight.get(key);
     if (running) return running;
     const count = perOwner.get(owner) ?? 0;
-    if (count >= MAX_PER_OWNER) throw new GameError('too_many', 'The computer is still thinking about your last request. Try again in a moment.');
+    if (count >= MAX_PER_OWNER) throw new GameError('too_many', 'The computer is still thinking about your other moves. Try again in a moment.');
     if (pool.saturated()) throw new GameError('busy', 'The computer is very busy right now. Try again in a moment.');
     perOwner.set(owner, count + 1);
     const result = search().finally(() => {

@@ -204,6 +204,7 @@ export function threeByThree(result: (board: Board) => Result): Omit<Variant<Boa
     lines: completedLines,
     marks: (board) => board,
     areaOf: () => 0,
+    areaName: () => null,
     areaOwners: (board) => [winner(board)?.mark ?? (board.includes(null) ? null : 'draw')],
     cellName: rowColumnName,
     whereToPlay: () => null,

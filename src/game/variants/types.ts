@@ -70,12 +70,14 @@ export interface Variant<P = unknown> {
   result(p: P): Result;
   /** Why a finished position is finished; null while in progress. */
   ending(p: P): BoardEnding | null;
-  /** Cells to highlight as completed lines (for Ultimate, the small boards' lines and the big one). */
+  /** The cells of the line(s) that decided the game (Ultimate: the three small boards of the winning line). */
   lines(p: P): number[][];
   /** Every cell's mark, row by row across the grid shown. */
   marks(p: P): readonly Cell[];
   /** The part of the board a cell is in: Ultimate's small board (0..8); 0 on a 3×3 board. */
   areaOf(cell: number): number;
+  /** An area's name for people ("board 9"), or null when the board is one area. */
+  areaName(area: number): string | null;
   /** Who holds each area: a mark, 'draw' (full, nobody's), or null while open. */
   areaOwners(p: P): AreaOwner[];
   /** A cell's name for people, without its content: "row 1, column 3", "board 5, row 1, column 3". */

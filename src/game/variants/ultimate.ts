@@ -157,16 +157,12 @@ function ending(p: UltimatePosition): BoardEnding | null {
   return owners.includes(null) ? 'blocked' : 'full';
 }
 
-/** The completed lines inside every won small board, as cells of the 9×9 grid. */
+/** Every cell of the three small boards that won the game (won small boards show by their owner). */
 function lines(p: UltimatePosition): number[][] {
-  const found: number[][] = [];
-  for (let board = 0; board < 9; board++) {
-    const small = smallBoardCells(p, board);
-    for (const [a, b, c] of LINES) {
-      if (small[a] !== null && small[a] === small[b] && small[a] === small[c]) found.push([a, b, c].map((inner) => cellOf(board, inner)));
-    }
-  }
-  return found;
+  const owners = smallBoardOwners(p);
+  const line = LINES.find((l) => l.every((b) => owners[b] === 'X') || l.every((b) => owners[b] === 'O'));
+  if (!line) return [];
+  return [line.flatMap((board) => Array.from({ length: 9 }, (_, inner) => cellOf(board, inner)))];
 }
 
 function whereToPlay(p: UltimatePosition): string | null {
@@ -191,6 +187,7 @@ export const ultimate: Variant<UltimatePosition> = {
   lines,
   marks: (p) => p.cells,
   areaOf: smallBoardOf,
+  areaName: (board) => `board ${board + 1}`,
   areaOwners: smallBoardOwners,
   cellName: (cell) => `board ${smallBoardOf(cell) + 1}, row ${(Math.floor(cell / 9) % 3) + 1}, column ${(cell % 3) + 1}`,
   whereToPlay,
