@@ -3,8 +3,10 @@
  * `solver` is on, MCTS-Solver (Winands, Björnsson & Saito 2008): positions proven won, lost or
  * drawn are marked and propagated, a proven win is played at once and proven losses are never
  * chosen while anything else remains. With `decisive` playouts, a playout takes a move that wins
- * the game outright when there is one (Teytaud & Teytaud 2010, "decisive moves"). With both off
- * this is the plain UCT with random playouts the benchmark plays against.
+ * the game outright when there is one (Teytaud & Teytaud 2010, "decisive moves"); `greed` and
+ * `care` make playouts take small boards and avoid handing them over; `bias` (progressive bias)
+ * and `minimax` (implicit minimax backups) bring a little knowledge into the tree. With all of
+ * them off this is the plain UCT with random playouts the benchmark plays against.
  *
  * The tree lives in typed arrays (struct of arrays, no object per node), children of a node
  * contiguous, so a search allocates nothing per iteration. `advance` keeps the subtree of the
