@@ -137,13 +137,13 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
     const px = user('pagex').id;
     const po = user('pageo').id;
     await client.query(
-      `INSERT INTO games (id, mode, created_by, player_x, player_o, status, board, ply, version, turn_started_at, created_at, updated_at)
-       VALUES ($1, 'friend', $2, $2, $3, 'active', 'X.O.O...X', 4, 6, now(), now(), now())`,
+      `INSERT INTO games (id, variant, mode, created_by, player_x, player_o, status, board, ply, version, turn_started_at, created_at, updated_at)
+       VALUES ($1, 'classic', 'friend', $2, $2, $3, 'active', 'X.O.O...X', 4, 6, now(), now(), now())`,
       [PAGE_GAME, px, po],
     );
     await client.query(
-      `INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
-       VALUES ($1, 1, 0, 'X', $2, now()), ($1, 2, 4, 'O', $3, now()), ($1, 3, 8, 'X', $2, now()), ($1, 4, 2, 'O', $3, now())`,
+      `INSERT INTO moves (game_id, variant, ply, cell, mark, player_id, created_at)
+       VALUES ($1, 'classic', 1, 0, 'X', $2, now()), ($1, 'classic', 2, 4, 'O', $3, now()), ($1, 'classic', 3, 8, 'X', $2, now()), ($1, 'classic', 4, 2, 'O', $3, now())`,
       [PAGE_GAME, px, po],
     );
 
@@ -151,8 +151,8 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
     const slotX = Array.from({ length: options.slots }, (_, s) => user(`slot${s}x`).id);
     const slotO = Array.from({ length: options.slots }, (_, s) => user(`slot${s}o`).id);
     await client.query(
-      `INSERT INTO games (id, mode, created_by, player_x, player_o, status, version, turn_started_at, created_at, updated_at)
-       SELECT 's' || lpad((p.slot - 1)::text, 4, '0') || 'g' || lpad(g::text, 6, '0'), 'friend', p.x, p.x, p.o, 'active', 2, now(), now(), now()
+      `INSERT INTO games (id, variant, board, mode, created_by, player_x, player_o, status, version, turn_started_at, created_at, updated_at)
+       SELECT 's' || lpad((p.slot - 1)::text, 4, '0') || 'g' || lpad(g::text, 6, '0'), 'classic', '.........', 'friend', p.x, p.x, p.o, 'active', 2, now(), now(), now()
          FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS p(x, o, slot), generate_series(0, $3 - 1) AS g`,
       [slotX, slotO, options.gamesPerSlot],
     );
@@ -160,8 +160,8 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
     // Games for pgbench: the same table, so the same indexes and constraints.
     const pgb = user('pgbench').id;
     await client.query(
-      `INSERT INTO games (id, mode, created_by, player_x, status, version, turn_started_at, created_at, updated_at)
-       SELECT 'b' || lpad(g::text, 11, '0'), 'friend', $1, $1, 'active', 2, now(), now(), now()
+      `INSERT INTO games (id, variant, board, mode, created_by, player_x, status, version, turn_started_at, created_at, updated_at)
+       SELECT 'b' || lpad(g::text, 11, '0'), 'classic', '.........', 'friend', $1, $1, 'active', 2, now(), now(), now()
          FROM generate_series(0, $2 - 1) AS g`,
       [pgb, options.pgbenchGames],
     );
@@ -171,15 +171,15 @@ export async function seed(url: string, options: SeedOptions): Promise<Seed> {
     // connection, would keep while those tables grow during the run.
     await client.query(
       `WITH history AS (
-         INSERT INTO games (id, mode, created_by, player_x, player_o, status, result, reason, board, ply, version,
+         INSERT INTO games (id, variant, mode, created_by, player_x, player_o, status, result, reason, board, ply, version,
                             turn_started_at, created_at, updated_at, finished_at)
-         SELECT 'h' || lpad(g::text, 11, '0'), 'friend', $1, $1, $2, 'finished', 'draw', 'full', 'XOXXOOOXX', 9, 11,
+         SELECT 'h' || lpad(g::text, 11, '0'), 'classic', 'friend', $1, $1, $2, 'finished', 'draw', 'full', 'XOXXOOOXX', 9, 11,
                 now(), now(), now(), now()
            FROM generate_series(0, $3 - 1) AS g
          RETURNING id
        ), moves AS (
-         INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
-         SELECT h.id, m.ply, m.cell, CASE WHEN m.ply % 2 = 1 THEN 'X' ELSE 'O' END, CASE WHEN m.ply % 2 = 1 THEN $1 ELSE $2 END, now()
+         INSERT INTO moves (game_id, variant, ply, cell, mark, player_id, created_at)
+         SELECT h.id, 'classic', m.ply, m.cell, CASE WHEN m.ply % 2 = 1 THEN 'X' ELSE 'O' END, CASE WHEN m.ply % 2 = 1 THEN $1 ELSE $2 END, now()
            FROM history h, unnest('{0,1,2,4,3,5,7,6,8}'::smallint[]) WITH ORDINALITY AS m (cell, ply)
        )
        INSERT INTO game_presence (game_id, user_id, instance_id, connections, seen_at)

@@ -119,8 +119,8 @@ const PGBENCH_SCRIPT = String.raw`\set n :n + 1
 \set ply (:n - 1) % 9
 \set odd :ply % 2
 BEGIN;
-INSERT INTO moves (game_id, ply, cell, mark, player_id, created_at)
-  VALUES ('b' || lpad(CAST(:g AS text), 11, '0'), :ply + 1, :ply, CASE WHEN :odd = 0 THEN 'X' ELSE 'O' END, :uid, now());
+INSERT INTO moves (game_id, variant, ply, cell, mark, player_id, created_at)
+  VALUES ('b' || lpad(CAST(:g AS text), 11, '0'), 'classic', :ply + 1, :ply, CASE WHEN :odd = 0 THEN 'X' ELSE 'O' END, :uid, now());
 UPDATE games SET board = 'XOXOXOXOX', ply = :ply + 1, version = version + 1, status = 'active', result = NULL, reason = NULL,
     turn_started_at = now(), updated_at = now(), finished_at = NULL
   WHERE id = 'b' || lpad(CAST(:g AS text), 11, '0') AND ply = :ply RETURNING version;

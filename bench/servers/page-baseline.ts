@@ -14,6 +14,7 @@ import { viewGame } from '../../src/game/view.js';
 import { assetUrls } from '../../src/web/assets.js';
 import { viewLocals } from '../../src/web/locals.js';
 import { emit } from '../lib/common.js';
+import { classic } from '../../src/game/variants/classic.js';
 
 const root = (dir: string) => fileURLToPath(new URL(`../../${dir}`, import.meta.url));
 const viewerId = Number(process.env.VIEWER_ID ?? 1);
@@ -68,6 +69,8 @@ app.get('/games/:id', (req, res) => {
     title: view.title,
     game,
     view,
+    variantName: classic.name,
+    variantSummary: classic.summary,
     error: null,
     hint: null,
     replaying: false,
