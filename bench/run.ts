@@ -53,6 +53,7 @@ import {
 } from './lib/common.js';
 import { childPids, cpuMeter, machineCpuMeter } from './lib/cpu.js';
 import { createBenchDatabase, DEFAULT_DATABASE_URL, seed, type BenchDatabase, type Seed } from './lib/db.js';
+import { LIGHT_INTERVAL_MS, LIGHT_MATCHES, measurePeer, THROUGHPUT_MATCHES, withPeerDatabase, type PeerResult } from './peers/peer.js';
 import { autocannon, client, hasPgbench, pgbench, scratch, type HttpResult } from './lib/load.js';
 
 const started = Date.now();
@@ -81,7 +82,7 @@ const appMode = process.env.BENCH_APP ?? (SMOKE ? 'tsx' : 'dist');
 const appEntry = appMode === 'tsx' ? [process.execPath, '--import', 'tsx', path.join(ROOT, 'src/server.ts')] : [process.execPath, path.join(ROOT, 'dist/server.js')];
 
 /** The issue's ids, in its order. */
-const ROW_ORDER = ['game_page', 'game_page_nginx', 'static_nginx', 'moves_per_s', 'move_p99_ms', 'idle_socket_kib', 'storm_page_p99', 'ai_perfect_median_ms', 'hello_world'];
+const ROW_ORDER = ['game_page', 'game_page_nginx', 'static_nginx', 'moves_per_s', 'moves_vs_bgio', 'moves_vs_bgio_pg', 'move_p99_ms', 'light_p99_ms', 'idle_socket_kib', 'storm_page_p99', 'ai_perfect_median_ms', 'hello_world'];
 
 interface Row {
   id: string;
@@ -412,6 +413,19 @@ async function benchEmbeddedServer() {
   };
 }
 
+/** boardgame.io's runs, RUNS of each storage, alternating: [throughput, light load] each. */
+async function peerRuns(serverUrl: string): Promise<Record<'memory' | 'postgres', [PeerResult, PeerResult][]>> {
+  const runs: Record<'memory' | 'postgres', [PeerResult, PeerResult][]> = { memory: [], postgres: [] };
+  for (let i = 0; i < RUNS; i++) {
+    runs.memory.push(await measurePeer('memory', null));
+    runs.postgres.push(await withPeerDatabase(serverUrl, (url) => measurePeer('postgres', url)));
+  }
+  const line = (storage: 'memory' | 'postgres') =>
+    runs[storage].map(([t, l]) => `${t.movesPerS.toFixed(0)} moves/s, light p99 ${l.p99.toFixed(2)} ms${t.failures + l.failures ? `, ${t.failures + l.failures} matches timed out` : ''}`).join(' | ');
+  log(`boardgame.io in memory: ${line('memory')}; + bgio-postgres: ${line('postgres')}`);
+  return runs;
+}
+
 async function main() {
   const cleanup: (() => Promise<void>)[] = [];
   let interrupted = false;
@@ -552,8 +566,11 @@ async function main() {
     if (want('moves')) {
       // --- moves ----------------------------------------------------------------------------------
       const half = Math.floor(SIZES.gamesPerSlot / 2);
+      const quarter = Math.floor(SIZES.gamesPerSlot * 0.75);
       const slotsA = data.slots.map((s) => ({ ...s, games: s.games.slice(0, half) }));
-      const slotsB = data.slots.map((s) => ({ ...s, games: s.games.slice(half, s.games.length - 1) }));
+      const slotsB = data.slots.map((s) => ({ ...s, games: s.games.slice(half, quarter) }));
+      // The light-load run's games: the last quarter of the first LIGHT_MATCHES slots.
+      const slotsC = data.slots.slice(0, LIGHT_MATCHES).map((s) => ({ ...s, games: s.games.slice(quarter, s.games.length - 1) }));
       const wsApp = { url: appUrl.replace('http', 'ws'), origin: appUrl };
       log(`moves: ${SIZES.games} games in parallel over WebSocket, as fast as they go (each game ≤ ${(1000 / MOVE_PACE_MS).toFixed(1)} moves/s)`);
       const closed = await playGames('app, max rate', { ...wsApp, slots: slotsA, mode: 'closed', rate: 0 }, appAndDb);
@@ -596,6 +613,18 @@ async function main() {
         `move latency p50: app ${fmt(median(latApp.map((r) => r.p50)), 2)} ms, relay ${fmt(median(latRelay.map((r) => r.p50)), 2)} ms ` +
           `(achieved ${fmt(median(latApp.map((r) => r.movesPerS)), 0)} and ${fmt(median(latRelay.map((r) => r.movesPerS)), 0)} moves/s)`,
       );
+      // --- the peer: boardgame.io, in memory and with Postgres, and our light load -------------
+      log(`light load: ${LIGHT_MATCHES} games, a move every ${LIGHT_INTERVAL_MS / 1000} s each`);
+      const light = await playGames('app, light load', { ...wsApp, slots: slotsC, mode: 'open', rate: (LIGHT_MATCHES * 1000) / LIGHT_INTERVAL_MS }, appAndDb);
+      const peer = await peerRuns(serverUrl);
+      const peerRow = (id: string, storage: 'memory' | 'postgres', label: string) =>
+        row({ id, label, value: maxRate, unit: 'moves/s', baseline: median(peer[storage].map((r) => r[0].movesPerS)), baselineLabel: `boardgame.io ${storage === 'memory' ? 'in memory' : '+ bgio-postgres'}, ${THROUGHPUT_MATCHES} matches`, target: storage === 'memory' ? 'ratio >= 1' : null, check: (_v, r) => r! >= 1, runs: closed.map((r) => r.movesPerS), baselineRuns: peer[storage].map((r) => r[0].movesPerS) });
+      rows.push(
+        peerRow('moves_vs_bgio', 'memory', 'moves/s against boardgame.io in memory'),
+        peerRow('moves_vs_bgio_pg', 'postgres', 'moves/s against boardgame.io + Postgres'),
+        row({ id: 'light_p99_ms', label: `move p99 at light load (${LIGHT_MATCHES} games, 1 move/s each)`, value: median(light.map((r) => r.p99)), unit: 'ms', baseline: median(peer.postgres.map((r) => r[1].p99)), baselineLabel: 'boardgame.io + bgio-postgres', target: 'ratio <= 1', check: (_v, r) => r! <= 1, runs: light.map((r) => r.p99), baselineRuns: peer.postgres.map((r) => r[1].p99) }),
+      );
+      note(`light load p50: app ${fmt(median(light.map((r) => r.p50)), 2)} ms; boardgame.io in memory ${fmt(median(peer.memory.map((r) => r[1].p50)), 2)} / p99 ${fmt(median(peer.memory.map((r) => r[1].p99)), 2)} ms, + bgio-postgres ${fmt(median(peer.postgres.map((r) => r[1].p50)), 2)} ms (boardgame.io shows a move before its storage has it)`);
       rows.push(
         row({ id: 'moves_per_s', label: 'moves/s over WebSocket', value: maxRate, unit: 'moves/s', baseline: median(pgRuns), baselineLabel: 'pgbench', target: 'ratio >= 0.80', check: (_v, r) => r! >= 0.8, runs: closed.map((r) => r.movesPerS), baselineRuns: pgRuns }),
         row({ id: 'move_p99_ms', label: 'move latency p99', value: median(latApp.map((r) => r.p99)), unit: 'ms', baseline: median(latRelay.map((r) => r.p99)), baselineLabel: 'bare ws relay', target: 'value < 20', check: (v) => v < 20, runs: latApp.map((r) => r.p99), baselineRuns: latRelay.map((r) => r.p99) }),
